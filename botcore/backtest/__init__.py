@@ -1,0 +1,15 @@
+"""The backtester: a compiled event loop over candles, metrics and results."""
+
+from botcore.backtest.engine import BacktestSettings, MarketRules, run_backtest
+from botcore.backtest.metrics import Metrics, compute_metrics
+from botcore.backtest.result import TRADE_COLUMNS, BacktestResult
+
+__all__ = [
+    "TRADE_COLUMNS",
+    "BacktestResult",
+    "BacktestSettings",
+    "MarketRules",
+    "Metrics",
+    "compute_metrics",
+    "run_backtest",
+]

@@ -1,0 +1,1 @@
+"""Use cases every front end (CLI, chat, TUI) calls; typed results, no wording."""

@@ -1,0 +1,1 @@
+"""The `tradechat` console script: wires botcore, chat and tui into commands."""

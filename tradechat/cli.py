@@ -1,0 +1,55 @@
+"""`tradechat`: the command line. Each subcommand lives in `tradechat/commands/`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from botcore.config import load_settings
+from botcore.errors import BotcoreError
+from tradechat.commands import backtest, data, demo, lookahead, strategies
+from tradechat.context import AppContext, fail
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tradechat",
+    help="Chat-first crypto trading bot: data, strategies, backtests and optimisation.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="TOML config file (see config.example.toml).",
+                     envvar="TRADECHAT_CONFIG"),
+    ] = None,
+) -> None:
+    console = Console(highlight=False)
+    try:
+        settings = load_settings(config)
+    except BotcoreError as exc:
+        fail(console, str(exc))
+    ctx.obj = AppContext(settings, console)
+
+
+# Subcommand registration: one line per module.
+app.add_typer(data.app, name="data")
+app.command("strategies")(strategies.strategies)
+app.command("backtest")(backtest.backtest)
+app.command("lookahead")(lookahead.lookahead)
+app.command("demo")(demo.demo)
+# (optimize registers here)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

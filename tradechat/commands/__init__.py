@@ -1,0 +1,1 @@
+"""One module per `tradechat` subcommand (or group of subcommands)."""
