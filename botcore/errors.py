@@ -7,6 +7,7 @@ __all__ = [
     "ConfigError",
     "DataError",
     "DataNotFoundError",
+    "OptimizeError",
     "ParamError",
     "StrategyError",
     "StrategyNotFoundError",
@@ -39,3 +40,7 @@ class ParamError(BotcoreError):
 
 class StrategyError(BotcoreError):
     """A strategy's own code raised; the message names the strategy and the hook."""
+
+
+class OptimizeError(BotcoreError):
+    """A parameter search cannot run or produced nothing: storage, study or worker trouble."""

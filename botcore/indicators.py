@@ -61,7 +61,7 @@ def atr(high: Any, low: Any, close: Any, period: int) -> Array:
 
 
 def crossed_above(a: Any, b: Any) -> npt.NDArray[np.bool_]:
-    """True at bar t when `a` is above `b` at t and was at or below it at t-1 (NaN never crosses)."""
+    """True at bar t when `a` is above `b` at t and was at or below it at t-1 (NaN never does)."""
     a, b = _f64(a), _f64(b)
     out = np.zeros(len(a), dtype=np.bool_)
     out[1:] = (a[1:] > b[1:]) & (a[:-1] <= b[:-1])

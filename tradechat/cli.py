@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ from rich.console import Console
 
 from botcore.config import load_settings
 from botcore.errors import BotcoreError
-from tradechat.commands import backtest, data, demo, lookahead, strategies
+from tradechat.commands import backtest, data, demo, lookahead, optimize, strategies
 from tradechat.context import AppContext, fail
 
 __all__ = ["app", "main"]
@@ -29,11 +31,18 @@ def _main(
     ctx: typer.Context,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="TOML config file (see config.example.toml).",
-                     envvar="TRADECHAT_CONFIG"),
+        typer.Option(
+            "--config",
+            "-c",
+            help="TOML config file (see config.example.toml).",
+            envvar="TRADECHAT_CONFIG",
+        ),
     ] = None,
 ) -> None:
-    console = Console(highlight=False)
+    # Piped output (files, CI logs) gets room for the comparison tables unless COLUMNS says
+    # otherwise; a terminal keeps its own width.
+    wide = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+    console = Console(highlight=False, width=120 if wide else None)
     try:
         settings = load_settings(config)
     except BotcoreError as exc:
@@ -47,7 +56,7 @@ app.command("strategies")(strategies.strategies)
 app.command("backtest")(backtest.backtest)
 app.command("lookahead")(lookahead.lookahead)
 app.command("demo")(demo.demo)
-# (optimize registers here)
+app.command("optimize")(optimize.optimize)
 
 
 def main() -> None:

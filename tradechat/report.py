@@ -1,4 +1,4 @@
-"""Rich tables for backtest results: the summary, per-pair and exit-reason breakdowns, comparisons."""
+"""Rich tables for backtest results: summary, per-pair and exit-reason breakdowns, comparisons."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -42,7 +43,8 @@ def _describe_stops(settings: dict[str, Any]) -> str:
     parts = [
         f"{label} {settings[key]:g} %"
         for key, label in (
-            ("stop_loss_pct", "stop"), ("take_profit_pct", "take-profit"),
+            ("stop_loss_pct", "stop"),
+            ("take_profit_pct", "take-profit"),
             ("trailing_stop_pct", "trailing"),
         )
         if settings.get(key)
@@ -69,8 +71,10 @@ def _summary_rows(result: BacktestResult) -> list[tuple[str, str]]:
         ("Win rate", _num(m.win_rate_pct, 1, " %")),
         ("Profit factor", _num(m.profit_factor)),
         ("Expectancy (per trade)", _num(m.expectancy)),
-        ("Avg / best / worst trade",
-         f"{_num(m.avg_trade_pct)} / {_num(m.best_trade_pct)} / {_num(m.worst_trade_pct)} %"),
+        (
+            "Avg / best / worst trade",
+            f"{_num(m.avg_trade_pct)} / {_num(m.best_trade_pct)} / {_num(m.worst_trade_pct)} %",
+        ),
         ("Avg trade duration", _num(m.avg_trade_duration_hours, 1, " h")),
         ("Max consecutive wins / losses", f"{m.max_consecutive_wins} / {m.max_consecutive_losses}"),
         ("Exposure", _num(m.exposure_pct, 1, " %")),
@@ -87,8 +91,11 @@ def _group_table(title: str, key: str, trades: pd.DataFrame) -> Table:
     grouped = trades.assign(hours=hours).groupby(key, sort=True)
     for name, group in grouped:
         table.add_row(
-            str(name), str(len(group)), _signed(group["pnl_pct"].mean(), ""),
-            _signed(group["pnl"].sum(), ""), f"{(group['pnl'] > 0).mean() * 100:.1f}",
+            str(name),
+            str(len(group)),
+            _signed(group["pnl_pct"].mean(), ""),
+            _signed(group["pnl"].sum(), ""),
+            f"{(group['pnl'] > 0).mean() * 100:.1f}",
             f"{group['hours'].mean():.1f}",
         )
     return table
@@ -125,24 +132,28 @@ def render_result(console: Console, result: BacktestResult) -> None:
         console.print(_group_table("By exit reason", "exit_reason", result.trades))
 
 
+def _plain(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
 _COMPARE_COLUMNS: tuple[tuple[str, Callable[[BacktestResult], str]], ...] = (
     ("Trades", lambda r: str(r.metrics.trades)),
-    ("Return", lambda r: _signed(r.metrics.total_return_pct)),
-    ("CAGR", lambda r: _signed(r.metrics.cagr_pct)),
-    ("Max DD", lambda r: _num(r.metrics.max_drawdown_pct, suffix=" %")),
-    ("Sharpe", lambda r: _num(r.metrics.sharpe)),
-    ("Sortino", lambda r: _num(r.metrics.sortino)),
-    ("Calmar", lambda r: _num(r.metrics.calmar)),
-    ("Win %", lambda r: _num(r.metrics.win_rate_pct, 1)),
-    ("PF", lambda r: _num(r.metrics.profit_factor)),
-    ("Exposure", lambda r: _num(r.metrics.exposure_pct, 1, " %")),
+    ("Ret %", lambda r: _signed(r.metrics.total_return_pct, "")),
+    ("CAGR %", lambda r: _plain(r.metrics.cagr_pct, 1)),
+    ("DD %", lambda r: _plain(r.metrics.max_drawdown_pct, 1)),
+    ("Sharpe", lambda r: _plain(r.metrics.sharpe)),
+    ("Sortino", lambda r: _plain(r.metrics.sortino)),
+    ("Calmar", lambda r: _plain(r.metrics.calmar)),
+    ("Win %", lambda r: _plain(r.metrics.win_rate_pct, 1)),
+    ("PF", lambda r: _plain(r.metrics.profit_factor)),
+    ("Exp %", lambda r: _plain(r.metrics.exposure_pct, 0)),
 )
 
 
 def render_comparison(console: Console, results: Sequence[BacktestResult], title: str) -> None:
     """One row per result, best return first, with buy & hold as a reference line."""
-    table = Table(title=title, title_justify="left")
-    table.add_column("Strategy")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("Strategy", no_wrap=True)
     for name, _ in _COMPARE_COLUMNS:
         table.add_column(name, justify="right")
     ranked = sorted(results, key=lambda r: r.metrics.total_return_pct, reverse=True)
@@ -150,7 +161,9 @@ def render_comparison(console: Console, results: Sequence[BacktestResult], title
         table.add_row(result.strategy, *(render(result) for _, render in _COMPARE_COLUMNS))
     if results:
         table.add_row(
-            "[dim]buy & hold[/]", "", _signed(results[0].metrics.buy_hold_return_pct),
+            "[dim]buy & hold[/]",
+            "",
+            _signed(results[0].metrics.buy_hold_return_pct, ""),
             *([""] * (len(_COMPARE_COLUMNS) - 2)),
         )
     console.print(table)

@@ -13,20 +13,12 @@ import pandas as pd
 from botcore.backtest.metrics import compute_metrics
 from botcore.backtest.result import BacktestResult
 from botcore.data.catalog import LoadedCandles
+from botcore.data.market_rules import MarketRules
 from botcore.errors import ParamError
 from botcore.strategy.base import Signals, Stops, Strategy
 from botcore.timeframes import timeframe_ms
 
 __all__ = ["BacktestSettings", "MarketRules", "run_backtest"]
-
-
-@dataclass(frozen=True)
-class MarketRules:
-    """Exchange precision and minimums for one market (0 = none known)."""
-
-    amount_step: float = 0.0
-    min_amount: float = 0.0
-    min_notional: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -110,7 +102,18 @@ def _align(
 ) -> tuple[npt.NDArray[np.int64], dict[str, np.ndarray]]:
     """(bars, symbols) arrays on the union of the symbols' timestamps; missing bars are invalid."""
     stamps = [m.frame["timestamp"].to_numpy(dtype=np.int64) for m in markets]
-    union = stamps[0] if len(stamps) == 1 else np.unique(np.concatenate(stamps))
+    if len(markets) == 1:
+        # one symbol: its own bars, every one valid (the common case, worth no copies)
+        frame, sig = markets[0].frame, signals[0]
+        single = {
+            c: frame[c].to_numpy(dtype=np.float64)[:, None]
+            for c in ("open", "high", "low", "close")
+        }
+        single["valid"] = np.ones((len(frame), 1), dtype=np.bool_)
+        single["entries"] = sig.entries[:, None]
+        single["exits"] = sig.exits[:, None]
+        return stamps[0], single
+    union = np.unique(np.concatenate(stamps))
     shape = (len(union), len(markets))
     arrays = {k: np.full(shape, np.nan) for k in ("open", "high", "low", "close")}
     arrays["valid"] = np.zeros(shape, dtype=np.bool_)
@@ -147,7 +150,9 @@ def run_backtest(
         raise ParamError("a backtest needs at least one market")
     timeframes = {m.key.timeframe for m in markets}
     if len(timeframes) > 1:
-        raise ParamError(f"all markets must share one timeframe, got {', '.join(sorted(timeframes))}")
+        raise ParamError(
+            f"all markets must share one timeframe, got {', '.join(sorted(timeframes))}"
+        )
     symbols = tuple(m.key.symbol for m in markets)
     if len(set(symbols)) != len(symbols):
         raise ParamError("a symbol appears twice in the backtest")
@@ -173,9 +178,19 @@ def run_backtest(
     cfg = np.array([cfg_values[name] for name in CFG_FIELDS], dtype=np.float64)
     rules = [settings.rules.get(s, MarketRules()) for s in symbols]
     raw, equity, rejected = simulate(
-        a["open"], a["high"], a["low"], a["close"], a["valid"], a["entries"], a["exits"],
-        trade_from, float(settings.cash), cfg, settings.fill == "close",
-        np.array([r.amount_step for r in rules]), np.array([r.min_amount for r in rules]),
+        a["open"],
+        a["high"],
+        a["low"],
+        a["close"],
+        a["valid"],
+        a["entries"],
+        a["exits"],
+        trade_from,
+        float(settings.cash),
+        cfg,
+        settings.fill == "close",
+        np.array([r.amount_step for r in rules]),
+        np.array([r.min_amount for r in rules]),
         np.array([r.min_notional for r in rules]),
     )
     tf_ms = timeframe_ms(timeframe)
@@ -194,17 +209,24 @@ def run_backtest(
         for j in range(len(symbols))
     ]
     metrics = compute_metrics(
-        window, equity, trades, float(settings.cash), tf_ms,
-        float(np.mean(buy_hold)) if buy_hold else None, exposure, int(rejected.sum()),
+        window,
+        equity,
+        trades,
+        float(settings.cash),
+        tf_ms,
+        float(np.mean(buy_hold)) if buy_hold else None,
+        exposure,
+        int(rejected.sum()),
     )
     frames = {
-        m.key.symbol: s.frame[s.frame["timestamp"] >= window[0]].reset_index(drop=True)
+        m.key.symbol: _window_frame(s.frame, int(window[0]))
         for m, s in zip(markets, signals, strict=True)
     }
-    warnings = ()
+    warnings: tuple[str, ...] = ()
     if settings.fill == "close":
         warnings = (
-            "fills at the signal bar's close: optimistic, as a live bot can only act after the close",
+            "fills at the signal bar's close: optimistic, as a live bot can only act after "
+            "the close",
         )
     return BacktestResult(
         strategy=strategy.name,
@@ -213,9 +235,13 @@ def run_backtest(
         symbols=symbols,
         timeframe=timeframe,
         settings=settings.public_dict()
-        | {"stop_loss_pct": stops.stop_loss_pct, "take_profit_pct": stops.take_profit_pct,
-           "trailing_stop_pct": stops.trailing_stop_pct, "size_mode": size_mode,
-           "size_value": size_value},
+        | {
+            "stop_loss_pct": stops.stop_loss_pct,
+            "take_profit_pct": stops.take_profit_pct,
+            "trailing_stop_pct": stops.trailing_stop_pct,
+            "size_mode": size_mode,
+            "size_value": size_value,
+        },
         timestamps=window,
         equity=equity,
         trades=trades,
@@ -224,6 +250,12 @@ def run_backtest(
         quality={m.key.symbol: m.quality for m in markets},
         warnings=warnings,
     )
+
+
+def _window_frame(frame: pd.DataFrame, first_ms: int) -> pd.DataFrame:
+    """The rows from `first_ms` on; the warm-up bars are not part of the report."""
+    first = int(np.searchsorted(frame["timestamp"].to_numpy(), first_ms))
+    return frame if first == 0 else frame.iloc[first:].reset_index(drop=True)
 
 
 def _buy_hold_pct(close: np.ndarray, valid: np.ndarray) -> float:
@@ -251,7 +283,9 @@ def _trades_frame(
     exit_shift = np.where(reason == 4, tf_ms, exit_shift)
     frame = pd.DataFrame(
         {
-            "symbol": np.array(symbols, dtype=object)[sym] if len(raw) else np.array([], dtype=object),
+            "symbol": np.array(symbols, dtype=object)[sym]
+            if len(raw)
+            else np.array([], dtype=object),
             "side": "long",
             "entry_time": stamps[entry_i] + close_shift,
             "exit_time": stamps[exit_i] + exit_shift,
@@ -261,7 +295,9 @@ def _trades_frame(
             "fee": fee,
             "pnl": pnl,
             "pnl_pct": pnl / (amount * entry_price + raw[:, 6]) * 100.0,
-            "exit_reason": np.array(reasons, dtype=object)[reason] if len(raw) else np.array([], dtype=object),
+            "exit_reason": np.array(reasons, dtype=object)[reason]
+            if len(raw)
+            else np.array([], dtype=object),
             "entry_index": entry_i,
             "exit_index": exit_i,
         }

@@ -49,12 +49,25 @@ SIZE_RISK = 2  # percent of equity at risk to the stop
 EXIT_SIGNAL, EXIT_STOP, EXIT_TAKE_PROFIT, EXIT_TRAILING, EXIT_END = 0, 1, 2, 3, 4
 EXIT_REASONS = ("exit_signal", "stop_loss", "take_profit", "trailing_stop", "end_of_data")
 TRADE_FIELDS = (
-    "symbol_index", "entry_index", "exit_index", "entry_price", "exit_price", "amount",
-    "entry_fee", "exit_fee", "exit_reason",
+    "symbol_index",
+    "entry_index",
+    "exit_index",
+    "entry_price",
+    "exit_price",
+    "amount",
+    "entry_fee",
+    "exit_fee",
+    "exit_reason",
 )
 # Scalar settings travel as one float array: numba compiles one signature for every run.
 CFG_FIELDS = (
-    "fee_rate", "slippage", "size_mode", "size_value", "stop_loss", "take_profit", "trailing",
+    "fee_rate",
+    "slippage",
+    "size_mode",
+    "size_value",
+    "stop_loss",
+    "take_profit",
+    "trailing",
     "max_open",
 )
 _FEE, _SLIP, _MODE, _SIZE, _SL, _TP, _TRAIL, _MAXOPEN = range(8)
@@ -66,34 +79,44 @@ _CASH, _NOPEN, _NTRADES = range(3)
 
 @njit(cache=True)
 def _close_position(
-    trades: np.ndarray, acct: np.ndarray, pos: np.ndarray, s: int, t: int, px: float,
-    reason: int, fee_rate: float,
-) -> np.ndarray:
+    trades: np.ndarray,
+    acct: np.ndarray,
+    pos: np.ndarray,
+    s: int,
+    t: int,
+    px: float,
+    reason: int,
+    fee_rate: float,
+) -> None:
     proceeds = pos[s, _AMT] * px
     fee = fee_for(proceeds, fee_rate)
     acct[_CASH] += proceeds - fee
-    n = int(acct[_NTRADES])
-    if n >= trades.shape[0]:
-        bigger = np.empty((trades.shape[0] * 2, trades.shape[1]))
-        bigger[:n] = trades[:n]
-        trades = bigger
-    row = trades[n]
+    row = trades[int(acct[_NTRADES])]
     row[0], row[1], row[2] = s, pos[s, _BAR], t
     row[3], row[4], row[5] = pos[s, _PX], px, pos[s, _AMT]
     row[6], row[7], row[8] = pos[s, _EFEE], fee, reason
     acct[_NTRADES] += 1
     acct[_NOPEN] -= 1
     pos[s, _AMT] = 0.0
-    return trades
 
 
 @njit(cache=True)
-def _fill_pending(
-    trades: np.ndarray, acct: np.ndarray, pos: np.ndarray, t: int, ref: np.ndarray,
-    valid: np.ndarray, last_close: np.ndarray, pending_entry: np.ndarray,
-    pending_exit: np.ndarray, cfg: np.ndarray, amount_step: np.ndarray, min_amount: np.ndarray,
-    min_notional: np.ndarray, rejected: np.ndarray,
-) -> np.ndarray:
+def _fill_pending(  # noqa: C901 - one flat loop over symbols; splitting it costs numba calls
+    trades: np.ndarray,
+    acct: np.ndarray,
+    pos: np.ndarray,
+    t: int,
+    ref: np.ndarray,
+    valid: np.ndarray,
+    last_close: np.ndarray,
+    pending_entry: np.ndarray,
+    pending_exit: np.ndarray,
+    cfg: np.ndarray,
+    amount_step: np.ndarray,
+    min_amount: np.ndarray,
+    min_notional: np.ndarray,
+    rejected: np.ndarray,
+) -> None:
     n_sym = pos.shape[0]
     fee_rate, slippage = cfg[_FEE], cfg[_SLIP]
     for s in range(n_sym):
@@ -101,7 +124,7 @@ def _fill_pending(
             pending_exit[s] = False
             if pos[s, _AMT] > 0.0:
                 px = market_fill_price(SELL, ref[t, s], slippage)
-                trades = _close_position(trades, acct, pos, s, t, px, 0, fee_rate)
+                _close_position(trades, acct, pos, s, t, px, 0, fee_rate)
     marked = -1.0
     for s in range(n_sym):
         if not (pending_entry[s] and valid[t, s]):
@@ -138,14 +161,20 @@ def _fill_pending(
         pos[s, _STOP] = px * (1.0 - cfg[_SL]) if cfg[_SL] > 0.0 else 0.0
         pos[s, _TPX] = px * (1.0 + cfg[_TP]) if cfg[_TP] > 0.0 else 0.0
         pos[s, _HIGH] = ref[t, s]
-    return trades
 
 
 @njit(cache=True)
 def _protect(
-    trades: np.ndarray, acct: np.ndarray, pos: np.ndarray, t: int, open_: np.ndarray,
-    high: np.ndarray, low: np.ndarray, valid: np.ndarray, cfg: np.ndarray,
-) -> np.ndarray:
+    trades: np.ndarray,
+    acct: np.ndarray,
+    pos: np.ndarray,
+    t: int,
+    open_: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    valid: np.ndarray,
+    cfg: np.ndarray,
+) -> None:
     for s in range(pos.shape[0]):
         if pos[s, _AMT] <= 0.0 or not valid[t, s]:
             continue
@@ -163,14 +192,13 @@ def _protect(
             px = take_profit_fill_price(pos[s, _TPX], pos[s, _TPX] if entered_now else open_[t, s])
             reason = 2
         if px > 0.0:
-            trades = _close_position(trades, acct, pos, s, t, px, reason, cfg[_FEE])
+            _close_position(trades, acct, pos, s, t, px, reason, cfg[_FEE])
         elif high[t, s] > pos[s, _HIGH]:
             pos[s, _HIGH] = high[t, s]
-    return trades
 
 
 @njit(cache=True)
-def simulate(
+def simulate(  # noqa: C901 - the event loop reads best as one body
     open_: np.ndarray,
     high: np.ndarray,
     low: np.ndarray,
@@ -195,7 +223,9 @@ def simulate(
         rejected: [entries refused for lack of a free slot, entries too small for the market].
     """
     n_bars, n_sym = close.shape
-    trades = np.empty((max(16, n_bars // 16), len(TRADE_FIELDS)))
+    # Every trade begins with an entry decision, so their count bounds the trades: the table never
+    # grows, and no array is reassigned in the loop (that would cost reference counting per bar).
+    trades = np.empty((int(entries[max(trade_from, 0) :].sum()) + 1, len(TRADE_FIELDS)))
     equity = np.empty(n_bars)
     rejected = np.zeros(2, dtype=np.int64)
     acct = np.array([cash0, 0.0, 0.0])
@@ -204,38 +234,65 @@ def simulate(
     pending_entry = np.zeros(n_sym, dtype=np.bool_)
     pending_exit = np.zeros(n_sym, dtype=np.bool_)
 
+    pending = False  # any order waiting for a fill: most bars have none
     for t in range(n_bars):
-        if not fill_on_close:
-            trades = _fill_pending(
-                trades, acct, pos, t, open_, valid, last_close, pending_entry, pending_exit, cfg,
-                amount_step, min_amount, min_notional, rejected,
+        if pending and not fill_on_close:
+            _fill_pending(
+                trades,
+                acct,
+                pos,
+                t,
+                open_,
+                valid,
+                last_close,
+                pending_entry,
+                pending_exit,
+                cfg,
+                amount_step,
+                min_amount,
+                min_notional,
+                rejected,
             )
-        trades = _protect(trades, acct, pos, t, open_, high, low, valid, cfg)
+        if acct[_NOPEN] > 0:
+            _protect(trades, acct, pos, t, open_, high, low, valid, cfg)
+        pending = False
         for s in range(n_sym):
-            if not valid[t, s]:
-                continue
-            last_close[s] = close[t, s]
-            if t < trade_from:
-                continue
-            if pos[s, _AMT] > 0.0:
-                pending_exit[s] = exits[t, s]
-            else:
-                pending_entry[s] = entries[t, s] and not exits[t, s]
-        if fill_on_close:
-            trades = _fill_pending(
-                trades, acct, pos, t, close, valid, last_close, pending_entry, pending_exit, cfg,
-                amount_step, min_amount, min_notional, rejected,
+            if valid[t, s]:
+                last_close[s] = close[t, s]
+                if t >= trade_from:
+                    if pos[s, _AMT] > 0.0:
+                        pending_exit[s] = exits[t, s]
+                    else:
+                        pending_entry[s] = entries[t, s] and not exits[t, s]
+            pending = pending or pending_entry[s] or pending_exit[s]
+        if pending and fill_on_close:
+            _fill_pending(
+                trades,
+                acct,
+                pos,
+                t,
+                close,
+                valid,
+                last_close,
+                pending_entry,
+                pending_exit,
+                cfg,
+                amount_step,
+                min_amount,
+                min_notional,
+                rejected,
             )
         value = acct[_CASH]
-        for s in range(n_sym):
-            if pos[s, _AMT] > 0.0:
-                value += pos[s, _AMT] * last_close[s]
+        if acct[_NOPEN] > 0:
+            for s in range(n_sym):
+                if pos[s, _AMT] > 0.0:
+                    value += pos[s, _AMT] * last_close[s]
         equity[t] = value
 
     for s in range(n_sym):
         if pos[s, _AMT] > 0.0:
             px = market_fill_price(SELL, last_close[s], cfg[_SLIP])
-            trades = _close_position(trades, acct, pos, s, n_bars - 1, px, 4, cfg[_FEE])
+            _close_position(trades, acct, pos, s, n_bars - 1, px, 4, cfg[_FEE])
     if n_bars > 0:
         equity[n_bars - 1] = acct[_CASH]
     return trades[: int(acct[_NTRADES])].copy(), equity, rejected

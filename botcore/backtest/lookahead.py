@@ -64,7 +64,9 @@ def _first_difference(full: np.ndarray, cut: np.ndarray) -> int | None:
 
 
 def _numeric_columns(frame: pd.DataFrame) -> list[str]:
-    return [c for c in frame.columns if c != "timestamp" and pd.api.types.is_numeric_dtype(frame[c])]
+    return [
+        c for c in frame.columns if c != "timestamp" and pd.api.types.is_numeric_dtype(frame[c])
+    ]
 
 
 def _compare(full: Signals, part: Signals, cut: int, stamps: np.ndarray) -> list[LookaheadFinding]:
@@ -104,7 +106,8 @@ def check_lookahead(
     lo = min(n - 1, max(strategy.warmup() + 2, 3))
     even = np.linspace(lo, n - 1, num=max(2, cuts // 2), dtype=np.int64)
     rng = np.random.default_rng(seed)
-    random = rng.integers(lo, n, size=cuts - len(even)) if cuts > len(even) and n > lo else []
+    extra = cuts - len(even) if cuts > len(even) and n > lo else 0
+    random = rng.integers(lo, n, size=extra).tolist()
     points = tuple(sorted({int(c) for c in (*even, *random)}))
     full = strategy.run_signals(candles)
     stamps = candles["timestamp"].to_numpy()

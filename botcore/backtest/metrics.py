@@ -6,9 +6,10 @@ Definitions (percentages are in percent; a metric that cannot be computed is Non
 - cagr_pct = ((final_equity / initial_cash) ** (1 / years) - 1) * 100, years = (end - start + one
   bar) / 365.25 days
 - buy_hold_return_pct = mean over symbols of (last close / first close of the window - 1) * 100
-- max_drawdown_pct = max over bars of (1 - equity / running peak) * 100, the initial cash counting as
-  the first peak; max_drawdown_duration_days = longest time from a peak to the bar that regains it
-  (or to the end if never regained)
+- max_drawdown_pct = max over bars of (1 - equity / running peak) * 100, the initial cash
+  counting as the first peak
+- max_drawdown_duration_days = longest time from a peak to the bar that regains it (or to the end
+  if never regained)
 - daily returns r: equity sampled at the last bar of each UTC day, the initial cash before the first
 - sharpe = mean(r) / std(r, ddof=1) * sqrt(365) (crypto trades every day; risk-free rate 0)
 - sortino = mean(r) / sqrt(mean(min(r, 0) ** 2)) * sqrt(365)
@@ -20,7 +21,8 @@ Definitions (percentages are in percent; a metric that cannot be computed is Non
 - avg_trade_pct, best_trade_pct, worst_trade_pct: mean, max, min of trade pnl_pct, where
   pnl_pct = pnl / (entry cost + entry fee) * 100
 - exposure_pct = bars in which a position was open at some time / bars * 100
-- fees_paid = sum of entry and exit fees; max_consecutive_losses = longest run of trades with pnl < 0
+- fees_paid = sum of entry and exit fees
+- max_consecutive_losses = longest run of trades with pnl < 0
 - avg_trade_duration_hours = mean of exit_time - entry_time
 """
 
@@ -86,11 +88,13 @@ def _finite_or_none(value: Any) -> Any:
 
 def drawdown_pct(equity: FloatArray, initial_cash: float) -> FloatArray:
     """Drawdown from the running peak at each bar, in percent (0 at a new high)."""
-    peak = np.maximum.accumulate(np.concatenate(([initial_cash], equity)))[1:]
+    peak = np.maximum(np.maximum.accumulate(equity), initial_cash)
     return (1.0 - equity / peak) * 100.0
 
 
-def daily_returns(timestamps_ms: npt.NDArray[np.int64], equity: FloatArray, initial_cash: float) -> FloatArray:
+def daily_returns(
+    timestamps_ms: npt.NDArray[np.int64], equity: FloatArray, initial_cash: float
+) -> FloatArray:
     """Simple returns between UTC day ends, starting from the initial cash."""
     days = timestamps_ms // MS_PER_DAY
     last_of_day = np.flatnonzero(np.diff(days, append=days[-1] + 1) != 0)
@@ -98,19 +102,19 @@ def daily_returns(timestamps_ms: npt.NDArray[np.int64], equity: FloatArray, init
     return np.diff(closes) / closes[:-1]
 
 
-def _max_drawdown_duration_days(timestamps_ms: npt.NDArray[np.int64], equity: FloatArray, initial_cash: float) -> float:
-    peak = np.maximum.accumulate(np.concatenate(([initial_cash], equity)))
-    at_high = np.flatnonzero(np.concatenate(([initial_cash], equity)) >= peak)
-    # index 0 is the initial cash, stamped at the first bar
-    stamps = np.concatenate(([timestamps_ms[0]], timestamps_ms))
-    highs = stamps[at_high]
+def _max_drawdown_duration_days(
+    timestamps_ms: npt.NDArray[np.int64], equity: FloatArray, initial_cash: float, step_ms: int
+) -> float:
+    peak = np.maximum(np.maximum.accumulate(equity), initial_cash)
+    at_high = np.flatnonzero(equity >= peak)
+    # the initial cash is the first high, at the first bar's time
+    highs = np.concatenate((timestamps_ms[:1], timestamps_ms[at_high]))
     spans = np.diff(highs)
     longest = float(spans.max()) if len(spans) else 0.0
-    if at_high[-1] != len(stamps) - 1:
-        longest = max(longest, float(stamps[-1] - highs[-1]))
+    if len(at_high) == 0 or at_high[-1] != len(equity) - 1:
+        longest = max(longest, float(timestamps_ms[-1] - highs[-1]))
     # consecutive highs one bar apart are no drawdown
-    step = float(np.median(np.diff(timestamps_ms))) if len(timestamps_ms) > 1 else 0.0
-    return 0.0 if longest <= step else longest / MS_PER_DAY
+    return 0.0 if longest <= step_ms else longest / MS_PER_DAY
 
 
 def _longest_run(flags: npt.NDArray[np.bool_]) -> int:
@@ -130,26 +134,33 @@ def _trade_metrics(trades: pd.DataFrame) -> dict[str, Any]:
     pct = trades["pnl_pct"].to_numpy(dtype=np.float64)
     n = len(pnl)
     if n == 0:
-        return dict(
-            sqn=None, win_rate_pct=None, profit_factor=None, expectancy=None, avg_trade_pct=None,
-            best_trade_pct=None, worst_trade_pct=None, max_consecutive_losses=0,
-            max_consecutive_wins=0, avg_trade_duration_hours=None,
-        )
+        return {
+            "sqn": None,
+            "win_rate_pct": None,
+            "profit_factor": None,
+            "expectancy": None,
+            "avg_trade_pct": None,
+            "best_trade_pct": None,
+            "worst_trade_pct": None,
+            "max_consecutive_losses": 0,
+            "max_consecutive_wins": 0,
+            "avg_trade_duration_hours": None,
+        }
     gains, losses = pnl[pnl > 0].sum(), -pnl[pnl < 0].sum()
     std = pnl.std(ddof=1) if n > 1 else 0.0
     durations = (trades["exit_time"] - trades["entry_time"]).to_numpy(dtype=np.float64)
-    return dict(
-        sqn=math.sqrt(n) * pnl.mean() / std if std > 0 else None,
-        win_rate_pct=float((pnl > 0).mean() * 100.0),
-        profit_factor=_ratio(float(gains), float(losses)),
-        expectancy=float(pnl.mean()),
-        avg_trade_pct=float(pct.mean()),
-        best_trade_pct=float(pct.max()),
-        worst_trade_pct=float(pct.min()),
-        max_consecutive_losses=_longest_run(pnl < 0),
-        max_consecutive_wins=_longest_run(pnl > 0),
-        avg_trade_duration_hours=float(durations.mean() / 3_600_000.0),
-    )
+    return {
+        "sqn": float(math.sqrt(n) * pnl.mean() / std) if std > 0 else None,
+        "win_rate_pct": float((pnl > 0).mean() * 100.0),
+        "profit_factor": _ratio(float(gains), float(losses)),
+        "expectancy": float(pnl.mean()),
+        "avg_trade_pct": float(pct.mean()),
+        "best_trade_pct": float(pct.max()),
+        "worst_trade_pct": float(pct.min()),
+        "max_consecutive_losses": _longest_run(pnl < 0),
+        "max_consecutive_wins": _longest_run(pnl > 0),
+        "avg_trade_duration_hours": float(durations.mean() / 3_600_000.0),
+    }
 
 
 def compute_metrics(
@@ -164,7 +175,11 @@ def compute_metrics(
 ) -> Metrics:
     """All metrics of one backtest window (bars stamped with their open time)."""
     final = float(equity[-1])
-    years = (int(timestamps_ms[-1]) - int(timestamps_ms[0]) + timeframe_ms) / MS_PER_DAY / _DAYS_PER_YEAR
+    years = (
+        (int(timestamps_ms[-1]) - int(timestamps_ms[0]) + timeframe_ms)
+        / MS_PER_DAY
+        / _DAYS_PER_YEAR
+    )
     growth = final / initial_cash
     cagr = (growth ** (1.0 / years) - 1.0) * 100.0 if years > 0 and growth > 0 else None
     max_dd = float(drawdown_pct(equity, initial_cash).max())
@@ -184,7 +199,9 @@ def compute_metrics(
         cagr_pct=cagr,
         buy_hold_return_pct=buy_hold_return_pct,
         max_drawdown_pct=max_dd,
-        max_drawdown_duration_days=_max_drawdown_duration_days(timestamps_ms, equity, initial_cash),
+        max_drawdown_duration_days=_max_drawdown_duration_days(
+            timestamps_ms, equity, initial_cash, timeframe_ms
+        ),
         sharpe=sharpe,
         sortino=sortino,
         calmar=cagr / max_dd if cagr is not None and max_dd > 0 else None,

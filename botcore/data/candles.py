@@ -40,7 +40,8 @@ class MarketKey:
         if not match:
             return None
         return cls(
-            match["exchange"], f"{match['base'].upper()}/{match['quote'].upper()}",
+            match["exchange"],
+            f"{match['base'].upper()}/{match['quote'].upper()}",
             match["timeframe"],
         )
 
@@ -61,10 +62,9 @@ def read_candles(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(f"candle file {path} does not exist")
     try:
-        if path.name.endswith(".parquet"):
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path)
+        is_parquet = path.name.endswith(".parquet")
+        # one thread: on two cores pyarrow's thread pool costs more than it saves
+        frame = pd.read_parquet(path, use_threads=False) if is_parquet else pd.read_csv(path)
     except (OSError, ValueError) as exc:
         raise DataError(f"could not read candle file {path}: {exc}") from exc
     missing = [c for c in CANDLE_COLUMNS if c not in frame.columns]
@@ -72,14 +72,14 @@ def read_candles(path: Path) -> pd.DataFrame:
         raise DataError(f"candle file {path} lacks column(s): {', '.join(missing)}")
     frame = frame.loc[:, list(CANDLE_COLUMNS)]
     try:
-        frame = frame.astype({"timestamp": "int64"} | {c: "float64" for c in CANDLE_COLUMNS[1:]})
+        frame = frame.astype({"timestamp": "int64"} | dict.fromkeys(CANDLE_COLUMNS[1:], "float64"))
     except (TypeError, ValueError) as exc:
         raise DataError(f"candle file {path} has non-numeric values: {exc}") from exc
     return frame.reset_index(drop=True)
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    """Write a candle frame atomically (temporary file, then rename) so a crash never leaves half."""
+    """Write a candle frame atomically (temporary file, then rename): a crash never leaves half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     frame.loc[:, list(CANDLE_COLUMNS)].to_parquet(tmp, index=False)

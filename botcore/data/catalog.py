@@ -77,11 +77,15 @@ class DataCatalog:
                     best[key] = (*rank, path)
         return sorted((key, entry[2]) for key, entry in best.items())
 
-    def find(self, symbol: str, timeframe: str, exchange: str | None = None) -> tuple[MarketKey, Path]:
+    def find(
+        self, symbol: str, timeframe: str, exchange: str | None = None
+    ) -> tuple[MarketKey, Path]:
         """The file for a market, preferring `exchange`, then the default exchange."""
         timeframe_ms(timeframe)  # validates the timeframe before searching
         symbol = normalize_symbol(symbol)
-        matches = [(k, p) for k, p in self.entries() if k.symbol == symbol and k.timeframe == timeframe]
+        matches = [
+            (k, p) for k, p in self.entries() if k.symbol == symbol and k.timeframe == timeframe
+        ]
         if exchange:
             matches = [(k, p) for k, p in matches if k.exchange == exchange]
         if not matches:

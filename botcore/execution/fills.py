@@ -1,13 +1,13 @@
 """The fill model: how an order's price, size and fee come about. One copy for every mode.
 
 These are numba-compiled functions so the backtest kernel inlines them in its loop; they are just as
-callable from Python, which is how the paper engine uses them. Conventions (documented in the README,
-"Fill assumptions"):
+callable from Python, which is how the paper engine uses them. Conventions (documented in the
+README, "Fill assumptions"):
 
 - A market order fills at the reference price moved against the trader by `slippage` (a fraction):
   buys at `price * (1 + slippage)`, sells at `price * (1 - slippage)`.
-- A protective sell stop triggers when the low touches the stop; it fills at the stop, or at the open
-  when the bar opens below it (a gap), then slippage applies as for a market order.
+- A protective sell stop triggers when the low touches the stop; it fills at the stop, or at the
+  open when the bar opens below it (a gap), then slippage applies as for a market order.
 - A take-profit is a sell limit: it fills at its limit, or at the open when the bar opens above it;
   a limit never fills worse than its price, so no slippage applies.
 - The fee is `notional * fee_rate`, charged on every fill, entry and exit.

@@ -2,8 +2,8 @@
 
 A strategy has two parts:
 
-1. `indicators(candles)`: vectorised preparation. Takes the candle frame and returns it with indicator
-   columns added. Column t may use rows up to t only (TA-Lib indicators are causal).
+1. `indicators(candles)`: vectorised preparation. Takes the candle frame and returns it with
+   indicator columns added. Column t may use rows up to t only (TA-Lib indicators are causal).
 2. `entries(frame)` and `exits(frame)`: the per-bar decisions, written vectorised. Element t is the
    decision taken at the *close* of bar t, from data up to t; the engine fills it at the open of bar
    t+1 (or at the close of t when configured). A bar with both an entry and an exit enters nothing.
@@ -126,7 +126,8 @@ class Strategy:
     # -- framework ----------------------------------------------------------------------------
     def run_signals(self, candles: pd.DataFrame) -> Signals:
         """Indicators and decisions for `candles`; strategy errors become StrategyError."""
-        frame = self._call("indicators", candles.copy())
+        # Copy-on-write (pandas 3): columns a strategy adds never reach the caller's frame.
+        frame = self._call("indicators", candles.copy(deep=False))
         entries = _as_bool(self._call("entries", frame), len(frame), self.name, "entries")
         exits = _as_bool(self._call("exits", frame), len(frame), self.name, "exits")
         return Signals(frame, entries, exits)

@@ -41,7 +41,7 @@ class Param(Generic[T]):
         if obj is None:
             return self
         values: dict[str, Any] = obj.__dict__["_param_values"]
-        return values[self.name]  # type: ignore[no-any-return]
+        return values[self.name]
 
     @property
     def kind(self) -> type:
@@ -69,7 +69,7 @@ class Param(Generic[T]):
             raise ParamError(f"parameter '{self.name}' must be at least {self.low}, got {value}")
         if self.high is not None and value > self.high:
             raise ParamError(f"parameter '{self.name}' must be at most {self.high}, got {value}")
-        return value  # type: ignore[no-any-return]
+        return value
 
     def describe_range(self) -> str:
         """`2..100`, `0.5..5.0 step 0.5` or `-` for unbounded."""
@@ -90,22 +90,29 @@ def _to_bool(raw: object) -> bool:
     raise ValueError(text)
 
 
-def IntParam(  # noqa: N802 - reads like a type at the declaration site
-    default: int, low: int | None = None, high: int | None = None, step: int | None = None,
-    help: str = "",  # noqa: A002 - mirrors argparse
+def IntParam(
+    default: int,
+    low: int | None = None,
+    high: int | None = None,
+    step: int | None = None,
+    help: str = "",
 ) -> Param[int]:
     """An integer parameter searched over `low..high` (every `step`)."""
     return Param(default, low, high, step, help)
 
 
-def FloatParam(  # noqa: N802
-    default: float, low: float | None = None, high: float | None = None,
-    step: float | None = None, help: str = "", log: bool = False,  # noqa: A002
+def FloatParam(
+    default: float,
+    low: float | None = None,
+    high: float | None = None,
+    step: float | None = None,
+    help: str = "",
+    log: bool = False,
 ) -> Param[float]:
     """A float parameter searched over `low..high` (log scale when `log`)."""
     return Param(float(default), low, high, step, help, log)
 
 
-def BoolParam(default: bool, help: str = "") -> Param[bool]:  # noqa: N802, A002
+def BoolParam(default: bool, help: str = "") -> Param[bool]:
     """An on/off parameter."""
     return Param(default, None, None, None, help)

@@ -25,7 +25,9 @@ _START, _END = "2023-01-01", "2024-04-01"
 
 def demo(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the charts and JSON.")] = Path("out/demo"),
+    out: Annotated[Path, typer.Option("--out", help="Folder for the charts and JSON.")] = Path(
+        "out/demo"
+    ),
 ) -> None:
     """Backtest every built-in strategy on bundled Binance BTC/USDT 1h candles, compare them, run a
     two-symbol portfolio on BTC and ETH, prove no look-ahead, and write the charts."""
@@ -36,7 +38,7 @@ def demo(
     service = BacktestService(app.settings)
     service.catalog = DataCatalog((bundled_data_dir(),))
     console.rule("[bold]tradechat demo[/]: real Binance candles bundled with the package")
-    for key, path in service.catalog.entries():
+    for key, _ in service.catalog.entries():
         quality = service.catalog.load(key.symbol, key.timeframe, key.exchange).quality
         console.print(
             f"{key.exchange} {key.symbol} {key.timeframe}: {quality.rows:,} candles · "
@@ -44,8 +46,9 @@ def demo(
         )
     start, end = parse_datetime(_START), parse_datetime(_END)
     settings = BacktestSettings(fee=0.001, slippage=0.0005)
-    request = BacktestRequest("sma_cross", symbols=("BTC/USDT",), timeframe="1h", start=start,
-                              end=end, settings=settings)
+    request = BacktestRequest(
+        "sma_cross", symbols=("BTC/USDT",), timeframe="1h", start=start, end=end, settings=settings
+    )
     out.mkdir(parents=True, exist_ok=True)
     results: list[BacktestResult] = []
     with Progress(console=console, transient=True) as bar:
@@ -56,21 +59,33 @@ def demo(
             bar.advance(task)
         biased = []
         for cls in BUILTINS:
-            report = check_lookahead(cls(), markets[0].frame.iloc[-6000:].reset_index(drop=True), cuts=12)
+            report = check_lookahead(
+                cls(), markets[0].frame.iloc[-6000:].reset_index(drop=True), cuts=12
+            )
             if report.biased:
                 biased.append(f"{cls.name}: {', '.join(report.columns)}")
             bar.advance(task)
         best = max(results, key=lambda r: r.metrics.total_return_pct)
         portfolio_request = BacktestRequest(
-            best.strategy, best.params, ("BTC/USDT", "ETH/USDT"), "1h", start=start, end=end,
+            best.strategy,
+            best.params,
+            ("BTC/USDT", "ETH/USDT"),
+            "1h",
+            start=start,
+            end=end,
             settings=BacktestSettings(max_open_positions=2),
         )
         portfolio = service.run(portfolio_request)
         bar.advance(task)
-    render_comparison(console, results, f"Built-in strategies on BTC/USDT 1h, {_START} → {_END}, "
-                      "fee 0.1 %, slippage 0.05 %, next-open fills")
+    render_comparison(
+        console,
+        results,
+        f"Built-in strategies on BTC/USDT 1h, {_START} → {_END}, "
+        "fee 0.1 %, slippage 0.05 %, next-open fills",
+    )
     console.print(
-        "[green]look-ahead check passed[/] for every built-in (12 cut points each)" if not biased
+        "[green]look-ahead check passed[/] for every built-in (12 cut points each)"
+        if not biased
         else f"[red]look-ahead found[/]: {'; '.join(biased)}"
     )
     console.rule(f"best: {best.strategy} on BTC/USDT and ETH/USDT, shared wallet, 2 slots")

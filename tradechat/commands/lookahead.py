@@ -21,12 +21,22 @@ __all__ = ["lookahead"]
 def lookahead(
     ctx: typer.Context,
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="Strategy name.")],
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Strategy parameter k=v; repeatable.")] = None,
-    data: Annotated[Path | None, typer.Option("--data", help="Candle file named EXCHANGE_BASE-QUOTE_TF.csv.gz.")] = None,
-    symbol: Annotated[str | None, typer.Option("--symbol", help="Symbol from the cache or data folders.")] = None,
-    timeframe: Annotated[str | None, typer.Option("--timeframe", "-t", help="Timeframe, e.g. 1h.")] = None,
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Strategy parameter k=v; repeatable.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Candle file named EXCHANGE_BASE-QUOTE_TF.csv.gz.")
+    ] = None,
+    symbol: Annotated[
+        str | None, typer.Option("--symbol", help="Symbol from the cache or data folders.")
+    ] = None,
+    timeframe: Annotated[
+        str | None, typer.Option("--timeframe", "-t", help="Timeframe, e.g. 1h.")
+    ] = None,
     exchange: Annotated[str | None, typer.Option("--exchange", help="Exchange id.")] = None,
-    start: Annotated[str | None, typer.Option("--start", help="Start of the data checked (UTC).")] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Start of the data checked (UTC).")
+    ] = None,
     end: Annotated[str | None, typer.Option("--end", help="End of the data checked (UTC).")] = None,
     cuts: Annotated[int, typer.Option("--cuts", help="How many cut points to probe.", min=2)] = 30,
 ) -> None:
@@ -36,8 +46,12 @@ def lookahead(
     console = app.console
     try:
         request = BacktestRequest(
-            strategy=strategy, params=parse_params(param), symbols=parse_symbols([symbol] if symbol else None),
-            timeframe=timeframe, exchange=exchange, data_files=existing_files([data] if data else None),
+            strategy=strategy,
+            params=parse_params(param),
+            symbols=parse_symbols([symbol] if symbol else None),
+            timeframe=timeframe,
+            exchange=exchange,
+            data_files=existing_files([data] if data else None),
         )
         service = BacktestService(app.settings)
         instance = service.strategy(strategy, request.params)
@@ -45,7 +59,9 @@ def lookahead(
         with Progress(console=console, transient=True) as bar:
             task = bar.add_task("cutting and re-running", total=cuts)
             report = check_lookahead(
-                instance, market.frame, cuts=cuts,
+                instance,
+                market.frame,
+                cuts=cuts,
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except BotcoreError as exc:
@@ -58,7 +74,13 @@ def lookahead(
         )
         return
     table = Table(title=f"Look-ahead bias in {instance} ({where})", title_justify="left")
-    for col in ("Signal / column", "First changed bar (UTC)", "Cut at bar", "Full data", "Cut data"):
+    for col in (
+        "Signal / column",
+        "First changed bar (UTC)",
+        "Cut at bar",
+        "Full data",
+        "Cut data",
+    ):
         table.add_column(col)
     for f in report.findings[:40]:
         table.add_row(f.what, f.timestamp, str(f.cut_at), f.full_value, f.cut_value)

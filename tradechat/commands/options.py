@@ -12,7 +12,7 @@ __all__ = ["existing_files", "parse_params", "parse_symbols", "parse_when"]
 
 
 def parse_params(pairs: list[str] | None) -> dict[str, str]:
-    """`["fast=10", "slow=30"]` -> `{"fast": "10", "slow": "30"}` (values converted by the strategy)."""
+    """`["fast=10", "slow=30"]` -> `{"fast": "10", "slow": "30"}` (the strategy converts values)."""
     params: dict[str, str] = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")

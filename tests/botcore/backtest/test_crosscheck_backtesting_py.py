@@ -41,14 +41,21 @@ def _reference_trades(candles: LoadedCandles, fast: int, slow: int) -> pd.DataFr
     frame = candles.frame
     data = pd.DataFrame(
         {
-            "Open": frame["open"].to_numpy(), "High": frame["high"].to_numpy(),
-            "Low": frame["low"].to_numpy(), "Close": frame["close"].to_numpy(),
+            "Open": frame["open"].to_numpy(),
+            "High": frame["high"].to_numpy(),
+            "Low": frame["low"].to_numpy(),
+            "Close": frame["close"].to_numpy(),
             "Volume": frame["volume"].to_numpy(),
         },
         index=pd.to_datetime(frame["timestamp"], unit="ms", utc=True).dt.tz_localize(None),
     )
     bt = FractionalBacktest(
-        data, Cross, cash=10_000, commission=0.0, trade_on_close=False, finalize_trades=True,
+        data,
+        Cross,
+        cash=10_000,
+        commission=0.0,
+        trade_on_close=False,
+        finalize_trades=True,
         fractional_unit=1e-8,
     )
     stats = bt.run()
@@ -67,7 +74,8 @@ def test_sma_cross_matches_backtesting_py_trade_for_trade(
 ) -> None:
     candles = load_slice(name, start, end)
     ours = run_backtest(
-        SmaCross(fast=fast, slow=slow), [candles],
+        SmaCross(fast=fast, slow=slow),
+        [candles],
         BacktestSettings(fee=0.0, slippage=0.0, stake_pct=99.99),
     ).trades
     ref = _reference_trades(candles, fast, slow)

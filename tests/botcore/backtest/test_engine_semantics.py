@@ -20,8 +20,13 @@ FEE, SLIP = 0.001, 0.0005
 
 
 def reference_trades(
-    frame: pd.DataFrame, entries: set[int], exits: set[int], sl: float = 0.0, tp: float = 0.0,
-    trail: float = 0.0, cash: float = 10_000.0,
+    frame: pd.DataFrame,
+    entries: set[int],
+    exits: set[int],
+    sl: float = 0.0,
+    tp: float = 0.0,
+    trail: float = 0.0,
+    cash: float = 10_000.0,
 ) -> list[tuple[int, int, float, float, str]]:
     """(entry bar, exit bar, entry price, exit price, reason) for one symbol, all-in sizing."""
     o, h, lo, c = (frame[k].to_numpy() for k in ("open", "high", "low", "close"))
@@ -123,8 +128,12 @@ def test_kernel_matches_plain_reference_on_random_decisions(
     exits = sorted(set(rng.integers(0, n, 150).tolist()))
     result = _run(eth, entries, exits, **stops)
     expected = reference_trades(
-        eth.frame, set(entries), set(exits), stops.get("stop_loss_pct", 0) / 100,
-        stops.get("take_profit_pct", 0) / 100, stops.get("trailing_stop_pct", 0) / 100,
+        eth.frame,
+        set(entries),
+        set(exits),
+        stops.get("stop_loss_pct", 0) / 100,
+        stops.get("take_profit_pct", 0) / 100,
+        stops.get("trailing_stop_pct", 0) / 100,
     )
     got = result.trades
     assert len(got) == len(expected) > 50

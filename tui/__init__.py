@@ -1,0 +1,1 @@
+"""The Textual dashboard. Empty until the TUI issue lands; the import-direction test guards it."""
