@@ -7,10 +7,22 @@ from typing import Annotated
 
 import typer
 
-from botcore.backtest.engine import BacktestSettings
 from botcore.errors import BotcoreError
-from botcore.services.backtests import BacktestRequest, BacktestService
-from tradechat.commands.options import existing_files, parse_params, parse_symbols, parse_when
+from botcore.services.backtests import BacktestService
+from tradechat.commands.options import (
+    CashOpt,
+    DataOpt,
+    EndOpt,
+    ExchangeOpt,
+    FeeOpt,
+    SlippageOpt,
+    StakePctOpt,
+    StartOpt,
+    StrategyOpt,
+    SymbolOpt,
+    TimeframeOpt,
+    market_request,
+)
 from tradechat.context import app_context, fail
 from tradechat.report import render_comparison, render_result
 
@@ -19,65 +31,20 @@ __all__ = ["backtest"]
 
 def backtest(
     ctx: typer.Context,
-    strategy: Annotated[
-        str, typer.Option("--strategy", "-s", help="Strategy name (see `tradechat strategies`).")
-    ],
+    strategy: StrategyOpt,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Strategy parameter k=v; repeatable.")
     ] = None,
-    data: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--data",
-            help="Candle file(s) named EXCHANGE_BASE-QUOTE_TF.csv.gz (or .parquet); repeatable.",
-        ),
-    ] = None,
-    symbol: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--symbol",
-            help="Symbol(s) from the cache or data folders, e.g. BTC/USDT; repeat or "
-            "comma-separate for a multi-symbol run.",
-        ),
-    ] = None,
-    timeframe: Annotated[
-        str | None, typer.Option("--timeframe", "-t", help="Timeframe, e.g. 15m, 1h, 1d.")
-    ] = None,
-    exchange: Annotated[
-        str | None,
-        typer.Option(
-            "--exchange",
-            help="Exchange id (default: the file name's, else \\[data] default_exchange).",
-        ),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            help="First bar traded, YYYY-MM-DD or ISO 8601 UTC; earlier bars only warm "
-            "indicators up.",
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option("--end", help="End of the period (exclusive), YYYY-MM-DD or ISO 8601 UTC."),
-    ] = None,
-    cash: Annotated[
-        float | None,
-        typer.Option("--cash", help="Starting cash in quote currency (default 10000)."),
-    ] = None,
-    fee: Annotated[
-        float | None,
-        typer.Option("--fee", help="Fee per fill as a fraction, 0.001 = 0.1 % (default 0.001)."),
-    ] = None,
-    slippage: Annotated[
-        float | None,
-        typer.Option("--slippage", help="Slippage per market fill as a fraction (default 0.0005)."),
-    ] = None,
-    stake_pct: Annotated[
-        float | None,
-        typer.Option("--stake-pct", help="Percent of equity per position (100 = all-in)."),
-    ] = None,
+    data: DataOpt = None,
+    symbol: SymbolOpt = None,
+    timeframe: TimeframeOpt = None,
+    exchange: ExchangeOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    cash: CashOpt = None,
+    fee: FeeOpt = None,
+    slippage: SlippageOpt = None,
+    stake_pct: StakePctOpt = None,
     stake_amount: Annotated[
         float | None, typer.Option("--stake-amount", help="Fixed quote amount per position.")
     ] = None,
@@ -127,34 +94,13 @@ def backtest(
     fees and slippage on every fill, stops checked intrabar with the stop first."""
     app = app_context(ctx)
     console = app.console
-    defaults = app.settings.backtest
     try:
-        settings = BacktestSettings(
-            cash=cash if cash is not None else defaults.cash,
-            fee=fee if fee is not None else defaults.fee,
-            slippage=slippage if slippage is not None else defaults.slippage,
-            stake_pct=stake_pct
-            if stake_pct is not None
-            else (defaults.stake_pct if stake_amount is None and risk_pct is None else None),
-            stake_amount=stake_amount,
-            risk_pct=risk_pct,
-            stop_loss_pct=stop_loss,
-            take_profit_pct=take_profit,
-            trailing_stop_pct=trailing_stop,
-            fill=fill or defaults.fill,  # type: ignore[arg-type]
-            max_open_positions=max_open if max_open is not None else defaults.max_open_positions,
-        )
-        request = BacktestRequest(
-            strategy=strategy,
-            params=parse_params(param),
-            symbols=parse_symbols(symbol),
-            timeframe=timeframe,
-            exchange=exchange,
-            data_files=existing_files(data),
-            start=parse_when(start),
-            end=parse_when(end),
-            settings=settings,
-        )
+        request = market_request(
+            app.settings.backtest, strategy, param, data, symbol, timeframe, exchange, start, end,
+            cash, fee, slippage, stake_pct, stake_amount=stake_amount, risk_pct=risk_pct,
+            stop_loss_pct=stop_loss, take_profit_pct=take_profit,
+            trailing_stop_pct=trailing_stop, fill=fill, max_open_positions=max_open,
+        )  # fmt: skip
         service = BacktestService(app.settings)
         with console.status("backtesting…"):
             others = [n.strip() for n in (compare or "").split(",") if n.strip()]

@@ -12,7 +12,15 @@ from rich.table import Table
 from botcore.backtest.lookahead import check_lookahead
 from botcore.errors import BotcoreError
 from botcore.services.backtests import BacktestRequest, BacktestService, cut_period
-from tradechat.commands.options import existing_files, parse_params, parse_symbols, parse_when
+from tradechat.commands.options import (
+    ExchangeOpt,
+    StrategyOpt,
+    TimeframeOpt,
+    existing_files,
+    parse_params,
+    parse_symbols,
+    parse_when,
+)
 from tradechat.context import app_context, fail
 
 __all__ = ["lookahead"]
@@ -20,7 +28,7 @@ __all__ = ["lookahead"]
 
 def lookahead(
     ctx: typer.Context,
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="Strategy name.")],
+    strategy: StrategyOpt,
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="Strategy parameter k=v; repeatable.")
     ] = None,
@@ -30,10 +38,8 @@ def lookahead(
     symbol: Annotated[
         str | None, typer.Option("--symbol", help="Symbol from the cache or data folders.")
     ] = None,
-    timeframe: Annotated[
-        str | None, typer.Option("--timeframe", "-t", help="Timeframe, e.g. 1h.")
-    ] = None,
-    exchange: Annotated[str | None, typer.Option("--exchange", help="Exchange id.")] = None,
+    timeframe: TimeframeOpt = None,
+    exchange: ExchangeOpt = None,
     start: Annotated[
         str | None, typer.Option("--start", help="Start of the data checked (UTC).")
     ] = None,

@@ -19,13 +19,25 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from botcore.backtest.engine import BacktestSettings
 from botcore.errors import BotcoreError
 from botcore.optimize.search import SearchProgress
 from botcore.optimize.walkforward import WalkForwardResult
 from botcore.services.backtests import BacktestRequest
 from botcore.services.optimize import OptimizeRequest, OptimizeService
-from tradechat.commands.options import existing_files, parse_params, parse_symbols, parse_when
+from tradechat.commands.options import (
+    CashOpt,
+    DataOpt,
+    EndOpt,
+    ExchangeOpt,
+    FeeOpt,
+    SlippageOpt,
+    StakePctOpt,
+    StartOpt,
+    StrategyOpt,
+    SymbolOpt,
+    TimeframeOpt,
+    market_request,
+)
 from tradechat.context import app_context, fail
 from tradechat.optimize_report import params_text, render_search, render_walk_forward
 
@@ -34,9 +46,7 @@ __all__ = ["optimize"]
 
 def optimize(
     ctx: typer.Context,
-    strategy: Annotated[
-        str, typer.Option("--strategy", "-s", help="Strategy name (see `tradechat strategies`).")
-    ],
+    strategy: StrategyOpt,
     trials: Annotated[
         int | None,
         typer.Option(
@@ -60,33 +70,12 @@ def optimize(
         list[str] | None,
         typer.Option("--param", "-p", help="Pin a parameter, k=v (not searched); repeatable."),
     ] = None,
-    data: Annotated[
-        list[Path] | None,
-        typer.Option("--data", help="Candle file named EXCHANGE_BASE-QUOTE_TF.csv.gz or .parquet."),
-    ] = None,
-    symbol: Annotated[
-        list[str] | None,
-        typer.Option("--symbol", help="Symbol from the cache or data folders, e.g. BTC/USDT."),
-    ] = None,
-    timeframe: Annotated[
-        str | None, typer.Option("--timeframe", "-t", help="Timeframe, e.g. 15m, 1h, 1d.")
-    ] = None,
-    exchange: Annotated[
-        str | None,
-        typer.Option("--exchange", help="Exchange id (default: the file name's, or the default)."),
-    ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            "--start",
-            help="Start of the period, YYYY-MM-DD or ISO 8601 UTC; earlier bars only warm "
-            "indicators up.",
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option("--end", help="End of the period (exclusive), YYYY-MM-DD or ISO 8601 UTC."),
-    ] = None,
+    data: DataOpt = None,
+    symbol: SymbolOpt = None,
+    timeframe: TimeframeOpt = None,
+    exchange: ExchangeOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
     jobs: Annotated[
         int | None,
         typer.Option(
@@ -132,21 +121,10 @@ def optimize(
         ),
     ] = 3.0,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the TPE sampler.")] = 42,
-    cash: Annotated[
-        float | None, typer.Option("--cash", help="Starting cash in quote currency (10000).")
-    ] = None,
-    fee: Annotated[
-        float | None,
-        typer.Option("--fee", help="Fee per fill as a fraction, 0.001 = 0.1 % (0.001)."),
-    ] = None,
-    slippage: Annotated[
-        float | None,
-        typer.Option("--slippage", help="Slippage per market fill as a fraction (0.0005)."),
-    ] = None,
-    stake_pct: Annotated[
-        float | None,
-        typer.Option("--stake-pct", help="Percent of equity per position (100 = all-in)."),
-    ] = None,
+    cash: CashOpt = None,
+    fee: FeeOpt = None,
+    slippage: SlippageOpt = None,
+    stake_pct: StakePctOpt = None,
     top: Annotated[
         int, typer.Option("--top", min=1, help="Rows in the table of best trials.")
     ] = 10,
@@ -161,26 +139,12 @@ def optimize(
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # the progress bar replaces per-trial logs
     app = app_context(ctx)
     console = app.console
-    conf, defaults = app.settings.optimize, app.settings.backtest
+    conf = app.settings.optimize
     try:
-        backtest = BacktestRequest(
-            strategy=strategy,
-            params=parse_params(param),
-            symbols=parse_symbols(symbol),
-            timeframe=timeframe,
-            exchange=exchange,
-            data_files=existing_files(data),
-            start=parse_when(start),
-            end=parse_when(end),
-            settings=BacktestSettings(
-                cash=cash if cash is not None else defaults.cash,
-                fee=fee if fee is not None else defaults.fee,
-                slippage=slippage if slippage is not None else defaults.slippage,
-                stake_pct=stake_pct if stake_pct is not None else defaults.stake_pct,
-                fill=defaults.fill,
-                max_open_positions=defaults.max_open_positions,
-            ),
-        )
+        backtest = market_request(
+            app.settings.backtest, strategy, param, data, symbol, timeframe, exchange, start, end,
+            cash, fee, slippage, stake_pct,
+        )  # fmt: skip
         request = OptimizeRequest(
             backtest=backtest,
             objective=objective or conf.objective,
