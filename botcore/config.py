@@ -20,6 +20,12 @@ from botcore.errors import ConfigError
 __all__ = [
     "BacktestConfig",
     "DataConfig",
+    "DatabaseConfig",
+    "ExchangeConfig",
+    "MarketConfig",
+    "MarketSymbol",
+    "RiskConfig",
+    "TradingConfig",
     "OptimizeConfig",
     "Settings",
     "StrategiesConfig",
@@ -66,6 +72,76 @@ class OptimizeConfig(_Section):
     objective: Literal["sharpe", "calmar", "sortino", "profit"] = "sharpe"
 
 
+class DatabaseConfig(_Section):
+    """`[database]`: where orders, fills, balances and history are stored (SQLAlchemy URL)."""
+
+    url: str = "sqlite:///user_data/tradechat.db"
+
+
+class MarketSymbol(_Section):
+    """One `[[market.symbols]]` entry: a market the engine trades, with its strategy."""
+
+    symbol: str
+    timeframe: str = "1h"
+    strategy: str = "sma_cross"
+    params: dict[str, float | int | bool | str] = Field(default_factory=dict)
+    exchange: str | None = None
+
+
+class MarketConfig(_Section):
+    """`[market]`: where candles come from while the engine runs."""
+
+    source: Literal["replay", "exchange"] = "replay"
+    # Replay speed: seconds of market time per second of wall time (600 = 10 minutes a second).
+    speed: float = Field(600.0, gt=0)
+    # Replay data folder searched before the cache and the bundled candles.
+    data_dir: Path | None = None
+    # Replay from this date (UTC, YYYY-MM-DD); unset: the start of the data.
+    start: str | None = None
+    # False: the replay ends when the data ends (reproducible runs); true: it starts over.
+    loop: bool = False
+    symbols: tuple[MarketSymbol, ...] = (
+        MarketSymbol(symbol="BTC/USDT", timeframe="1h", strategy="ema_cross"),
+    )
+
+
+class TradingConfig(_Section):
+    """`[trading]`: paper (default) or live, and the paper wallet."""
+
+    mode: Literal["paper", "live"] = "paper"
+    # Live trading needs this too: a second, deliberate switch.
+    allow_live: bool = False
+    starting_balance: float = Field(10_000.0, gt=0)
+    quote: str = "USDT"
+    fee: float = Field(0.001, ge=0, lt=0.1)
+    slippage: float = Field(0.0005, ge=0, lt=0.1)
+    # Percent of equity per new position.
+    stake_pct: float = Field(25.0, gt=0, le=100)
+
+
+class RiskConfig(_Section):
+    """`[risk]`: rules checked before every order; a refusal names its rule."""
+
+    risk_per_trade_pct: float = Field(1.0, gt=0, le=100)
+    max_position_pct: float = Field(50.0, gt=0, le=100)
+    max_open_positions: int = Field(3, ge=1)
+    max_exposure_per_asset_pct: float = Field(50.0, gt=0, le=100)
+    max_daily_loss_pct: float = Field(5.0, gt=0, le=100)
+    max_drawdown_pct: float = Field(20.0, gt=0, le=100)
+    cooldown_after_stop_losses: int = Field(3, ge=1)
+    cooldown_minutes: int = Field(240, ge=0)
+    stop_loss_pct: float | None = Field(None, gt=0, lt=100)
+    take_profit_pct: float | None = Field(None, gt=0)
+
+
+class ExchangeConfig(_Section):
+    """One `[[exchanges]]` entry: a ccxt exchange and the keystore entry holding its keys."""
+
+    name: str
+    sandbox: bool = False
+    key_name: str | None = None
+
+
 class Settings(BaseSettings):
     """Every section; unknown keys are errors so a typo never passes silently."""
 
@@ -77,6 +153,11 @@ class Settings(BaseSettings):
     backtest: BacktestConfig = BacktestConfig()
     strategies: StrategiesConfig = StrategiesConfig()
     optimize: OptimizeConfig = OptimizeConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    market: MarketConfig = MarketConfig()
+    trading: TradingConfig = TradingConfig()
+    risk: RiskConfig = RiskConfig()
+    exchanges: tuple[ExchangeConfig, ...] = ()
 
     @classmethod
     def settings_customise_sources(

@@ -46,8 +46,11 @@ def _commented_keys(text: str) -> set[str]:
     keys, section = set(), ""
     for line in text.splitlines():
         stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            section = stripped.strip("[]") + "."
+        header = stripped.removeprefix("# ")
+        if header.startswith("[") and header.endswith("]"):
+            section = header.strip("[]") + "."
+            if stripped.startswith("#"):  # a commented-out table: its name is the key
+                keys.add(header.strip("[]"))
         elif stripped.startswith("# ") and " = " in stripped:
             keys.add(section + stripped[2:].split(" = ")[0].strip())
     return keys
