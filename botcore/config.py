@@ -24,11 +24,11 @@ __all__ = [
     "ExchangeConfig",
     "MarketConfig",
     "MarketSymbol",
-    "RiskConfig",
-    "TradingConfig",
     "OptimizeConfig",
+    "RiskConfig",
     "Settings",
     "StrategiesConfig",
+    "TradingConfig",
     "load_settings",
 ]
 

@@ -12,7 +12,18 @@ from rich.console import Console
 
 from botcore.config import load_settings
 from botcore.errors import BotcoreError
-from tradechat.commands import backtest, data, demo, lookahead, optimize, strategies
+from tradechat.commands import (
+    backtest,
+    data,
+    demo,
+    export,
+    keys,
+    lookahead,
+    market,
+    optimize,
+    run,
+    strategies,
+)
 from tradechat.context import AppContext, fail
 
 __all__ = ["app", "main"]
@@ -57,6 +68,11 @@ app.command("backtest")(backtest.backtest)
 app.command("lookahead")(lookahead.lookahead)
 app.command("demo")(demo.demo)
 app.command("optimize")(optimize.optimize)
+app.command("run")(run.run)
+app.add_typer(keys.app, name="keys")
+app.command("export")(export.export)
+app.command("scan")(market.scan)
+app.command("arbitrage")(market.arbitrage)
 
 
 def main() -> None:

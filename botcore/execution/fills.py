@@ -10,6 +10,9 @@ README, "Fill assumptions"):
   open when the bar opens below it (a gap), then slippage applies as for a market order.
 - A take-profit is a sell limit: it fills at its limit, or at the open when the bar opens above it;
   a limit never fills worse than its price, so no slippage applies.
+- The other sides mirror these: a buy stop triggers when the high touches it and fills at the
+  stop, or at the open when the bar opens above it, then slippage; a buy limit fills at its limit,
+  or at the open when the bar opens below it.
 - The fee is `notional * fee_rate`, charged on every fill, entry and exit.
 - Amounts are floored to the market's amount step; an order under the minimum amount or minimum
   notional is not placed.
@@ -25,11 +28,15 @@ __all__ = [
     "BUY",
     "SELL",
     "affordable_amount",
+    "buy_stop_fill_price",
     "fee_for",
     "floor_to_step",
+    "limit_fill_price",
+    "limit_touched",
     "market_fill_price",
     "meets_minimums",
     "stop_fill_price",
+    "stop_touched",
     "take_profit_fill_price",
 ]
 
@@ -85,3 +92,35 @@ def affordable_amount(quote: float, price: float, fee_rate: float, step: float) 
 def meets_minimums(amount: float, price: float, min_amount: float, min_notional: float) -> bool:
     """True when an order of `amount` at `price` satisfies the market's minimums."""
     return amount > 0.0 and amount >= min_amount and amount * price >= min_notional
+
+
+@njit(cache=True, inline="always")
+def buy_stop_fill_price(stop: float, bar_open: float, slippage: float) -> float:
+    """Fill price of a buy stop on a bar whose high reached `stop` (the mirror of a sell stop)."""
+    base = bar_open if bar_open > stop else stop
+    return base * (1.0 + slippage)
+
+
+@njit(cache=True, inline="always")
+def limit_fill_price(side: int, limit: float, bar_open: float) -> float:
+    """Fill price of a limit order on a bar that reached `limit`: the limit, or the open when the
+    bar opened beyond it in the trader's favour (a buy below, a sell above). Never worse."""
+    if side == BUY:
+        return bar_open if bar_open < limit else limit
+    return bar_open if bar_open > limit else limit
+
+
+@njit(cache=True, inline="always")
+def limit_touched(side: int, limit: float, low: float, high: float) -> bool:
+    """True when a bar reached a limit: a buy's low at or below it, a sell's high at or above."""
+    if side == BUY:
+        return low <= limit
+    return high >= limit
+
+
+@njit(cache=True, inline="always")
+def stop_touched(side: int, stop: float, low: float, high: float) -> bool:
+    """True when a bar triggered a stop: a sell's low at or below it, a buy's high at or above."""
+    if side == BUY:
+        return high >= stop
+    return low <= stop

@@ -1,0 +1,1 @@
+"""The trading engine: replayed or live candles in, strategy decisions, orders, fills, a ledger."""

@@ -1,0 +1,117 @@
+"""The ledger: fills become balance changes, positions and closed trades. Pure functions.
+
+Long only, one position per symbol. A buy fill spends quote (cost plus fee) and adds base; a sell
+fill does the reverse and books a `ClosedTrade` for the amount it closes, with the entry fee
+prorated, so a position closed in several fills (TWAP, iceberg) yields one trade row per fill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from botcore.execution.orders import Fill, Side
+from botcore.execution.positions import ClosedTrade, Position
+
+__all__ = ["Book", "LedgerError", "apply_fill", "base_asset", "quote_asset"]
+
+_ZERO = Decimal(0)
+# Amounts below this are dust left by rounding, not a position.
+_DUST = Decimal("1e-12")
+
+
+class LedgerError(Exception):
+    """A fill the ledger cannot book (selling more than is held)."""
+
+
+def base_asset(symbol: str) -> str:
+    """`BTC` of `BTC/USDT`."""
+    return symbol.split("/")[0]
+
+
+def quote_asset(symbol: str) -> str:
+    """`USDT` of `BTC/USDT` (and of `BTC/USDT:USDT`)."""
+    return symbol.split("/")[1].split(":")[0]
+
+
+@dataclass(frozen=True)
+class Book:
+    """One account's balances (asset -> total) and open positions (symbol -> Position)."""
+
+    balances: Mapping[str, Decimal]
+    positions: Mapping[str, Position]
+
+    def balance(self, asset: str) -> Decimal:
+        """Total of `asset`, zero when never held."""
+        return self.balances.get(asset, _ZERO)
+
+    def equity(self, marks: Mapping[str, Decimal], quote: str) -> Decimal:
+        """Quote balance plus every position marked at `marks` (its entry price when unmarked)."""
+        value = self.balance(quote)
+        for symbol, position in self.positions.items():
+            value += position.amount * marks.get(symbol, position.entry_price)
+        return value
+
+
+def apply_fill(
+    book: Book, fill: Fill, reason: str, strategy: str = ""
+) -> tuple[Book, ClosedTrade | None]:
+    """Book one fill; returns the new book and the trade it closed, if it sold.
+
+    Raises:
+        LedgerError: a sell larger than the position (the engine never places one).
+    """
+    base, quote = base_asset(fill.symbol), quote_asset(fill.symbol)
+    balances = dict(book.balances)
+    positions = dict(book.positions)
+    notional = fill.amount * fill.price
+    if fill.side is Side.BUY:
+        balances[quote] = balances.get(quote, _ZERO) - notional - fill.fee
+        balances[base] = balances.get(base, _ZERO) + fill.amount
+        held = positions.get(fill.symbol)
+        if held is None:
+            positions[fill.symbol] = Position(
+                fill.symbol, fill.amount, fill.price, fill.timestamp_ms, fill.fee,
+                fill.exchange, strategy,
+            )  # fmt: skip
+        else:
+            amount = held.amount + fill.amount
+            average = (held.amount * held.entry_price + notional) / amount
+            positions[fill.symbol] = replace(
+                held, amount=amount, entry_price=average, entry_fee=held.entry_fee + fill.fee
+            )
+        return Book(balances, positions), None
+    held = positions.get(fill.symbol)
+    if held is None or fill.amount > held.amount + _DUST:
+        raise LedgerError(f"sell of {fill.amount} {fill.symbol} exceeds the position held")
+    balances[base] = balances.get(base, _ZERO) - fill.amount
+    balances[quote] = balances.get(quote, _ZERO) + notional - fill.fee
+    share = fill.amount / held.amount
+    entry_fee = held.entry_fee * share
+    cost = fill.amount * held.entry_price + entry_fee
+    pnl = notional - fill.fee - cost
+    trade = ClosedTrade(
+        id=fill.id,
+        symbol=fill.symbol,
+        side="long",
+        amount=fill.amount,
+        entry_ms=held.entry_ms,
+        exit_ms=fill.timestamp_ms,
+        entry_price=held.entry_price,
+        exit_price=fill.price,
+        fee=entry_fee + fill.fee,
+        pnl=pnl,
+        pnl_pct=pnl / cost * 100,
+        exit_reason=reason,
+        exchange=fill.exchange,
+        strategy=held.strategy,
+    )
+    left = held.amount - fill.amount
+    if left <= _DUST:
+        positions.pop(fill.symbol)
+        if abs(balances[base]) <= _DUST:
+            balances[base] = _ZERO
+    else:
+        positions[fill.symbol] = replace(held, amount=left, entry_fee=held.entry_fee - entry_fee)
+    return Book(balances, positions), trade

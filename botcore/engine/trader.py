@@ -1,0 +1,315 @@
+"""The trader: one bar in, orders worked, fills booked, a decision taken, all of it persisted.
+
+Each call to `process` is one unit of work committed in one database transaction: the bar's
+fills, the orders they changed, the new orders, balances, positions, closed trades, the equity
+mark, the signal, the risk state and the stream's cursor. Nothing is announced before the commit,
+and a crash at any moment leaves the store at the end of a whole bar, so the replay resumes at the
+next bar and reproduces an uninterrupted run exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from botcore.config import Settings
+from botcore.engine.ledger import Book, apply_fill, base_asset
+from botcore.engine.state import RunState
+from botcore.engine.streams import Decision, MarketStream
+from botcore.execution.orders import (
+    Fill,
+    Order,
+    OrderRequest,
+    OrderStatus,
+    OrderType,
+    Side,
+    client_order_id,
+)
+from botcore.execution.paper import Bar, PaperBroker
+from botcore.execution.positions import ClosedTrade
+from botcore.persistence import Store
+from botcore.persistence.records import SignalRecord
+from botcore.risk import AccountState, BreakerState, HeldPosition, RiskManager
+from botcore.timeframes import MS_PER_DAY
+
+__all__ = ["BarReport", "Trader"]
+
+_STATE_KEY = "engine.run_state"
+_BREAKER_KEY = "engine.breaker"
+_STOP_REASONS = ("stop_loss", "trailing_stop")
+
+
+@dataclass(frozen=True)
+class BarReport:
+    """What one bar did, for logs and notifications (announced only after the commit)."""
+
+    stream: str
+    timestamp_ms: int
+    fills: tuple[Fill, ...]
+    orders: tuple[Order, ...]
+    trades: tuple[ClosedTrade, ...]
+    equity: Decimal
+    action: str
+    breaker: BreakerState
+
+
+class Trader:
+    """Works one account (the paper wallet) across the configured market streams."""
+
+    def __init__(
+        self, settings: Settings, store: Store, streams: Sequence[MarketStream], run_id: str
+    ) -> None:
+        trading = settings.trading
+        self.settings = settings
+        self.store = store
+        self.streams = list(streams)
+        self.run_id = run_id
+        self.quote = trading.quote
+        self.stake_pct = Decimal(str(trading.stake_pct))
+        self.broker = PaperBroker(
+            Decimal(str(trading.fee)), Decimal(str(trading.slippage)), quote=self.quote
+        )
+        self.risk = RiskManager(settings.risk)
+        self._restore(Decimal(str(trading.starting_balance)))
+
+    # -- state --------------------------------------------------------------------------------
+    def _restore(self, starting_balance: Decimal) -> None:
+        balances = self.store.balances("paper")
+        if not balances:
+            balances = {self.quote: starting_balance}
+        positions = {p.symbol: p for p in self.store.positions("paper")}
+        self.book = Book(balances, positions)
+        self.open_orders = {o.id: o for o in self.store.orders(open_only=True)}
+        self._state_text = self.store.state(_STATE_KEY) or ""
+        self.run_state = RunState.from_json(self._state_text)
+        self.breaker = BreakerState.from_json(self.store.state(_BREAKER_KEY))
+
+    def cursors(self) -> list[int | None]:
+        """The last bar processed per stream (None: not started)."""
+        return [self.store.cursor(s.key) for s in self.streams]
+
+    # -- one bar ------------------------------------------------------------------------------
+    def process(self, j: int, i: int) -> BarReport:
+        """Process bar `i` of stream `j` and commit everything it changed in one transaction."""
+        stream = self.streams[j]
+        bar = Bar(symbol=stream.symbol, **stream.bar_values(i))  # type: ignore[arg-type]
+        book, state = self.book, self.run_state
+        changed: dict[str, Order] = {}
+        fills: list[Fill] = []
+        trades: list[ClosedTrade] = []
+
+        working = [o for o in self.open_orders.values() if o.symbol == bar.symbol]
+        book, state = self._work(working, bar, stream, book, state, changed, fills, trades)
+        marks = dict(state.marks) | {bar.symbol: bar.close}
+        equity = book.equity(marks, self.quote)
+        state = self._mark(state, marks, equity, bar.timestamp_ms)
+        account = self._account(book, state, equity, bar.timestamp_ms)
+        breaker = self.risk.update_breaker(account, self.breaker)
+
+        close_ms = bar.timestamp_ms + stream.step_ms
+        open_now = {**self.open_orders, **changed}
+        decision = stream.decide(i)
+        action, order = self._decide(stream, bar, decision.enter, decision.exit, book, account,
+                                     breaker, open_now, close_ms)  # fmt: skip
+        for o in order:
+            changed[o.id] = o
+
+        state_text = state.to_json()
+        self._commit(
+            stream, bar, decision, action, equity, changed, fills, trades, book, state_text, breaker
+        )
+        # committed: only now does the engine's memory (and anyone listening) learn of it
+        self.book, self.run_state, self.breaker = book, state, breaker
+        self._state_text = state_text
+        for o in changed.values():
+            if o.status.final:
+                self.open_orders.pop(o.id, None)
+            else:
+                self.open_orders[o.id] = o
+        return BarReport(stream.key, bar.timestamp_ms, tuple(fills), tuple(changed.values()),
+                         tuple(trades), equity, action, breaker)  # fmt: skip
+
+    def _commit(
+        self, stream: MarketStream, bar: Bar, decision: Decision, action: str, equity: Decimal,
+        changed: dict[str, Order], fills: list[Fill], trades: list[ClosedTrade], book: Book,
+        state_text: str, breaker: BreakerState,
+    ) -> None:  # fmt: skip
+        """Write everything one bar changed in one transaction."""
+        with self.store.transaction() as uow:
+            for o in changed.values():
+                uow.save_order(o)
+            for fill in fills:
+                uow.save_fill(fill)
+            if fills:  # balances and positions change only through fills
+                for asset in sorted({self.quote, base_asset(bar.symbol)}):
+                    uow.set_balance("paper", asset, book.balance(asset))
+                if bar.symbol in book.positions:
+                    uow.save_position(book.positions[bar.symbol])
+                elif bar.symbol in self.book.positions:
+                    uow.delete_position("paper", bar.symbol)
+            for trade in trades:
+                uow.save_trade(trade)
+            uow.save_equity(bar.timestamp_ms, equity)
+            if decision.enter or decision.exit:
+                uow.save_signal(
+                    SignalRecord(
+                        timestamp_ms=bar.timestamp_ms, symbol=bar.symbol,
+                        timeframe=stream.spec.timeframe, strategy=stream.strategy.name,
+                        action="exit" if decision.exit else "enter", price=bar.close,
+                        outcome=action,
+                    )
+                )  # fmt: skip
+            if breaker != self.breaker:
+                uow.audit("risk", "breaker", breaker.message or "cleared", bar.timestamp_ms)
+            if state_text != self._state_text:
+                uow.set_state(_STATE_KEY, state_text)
+            if breaker != self.breaker:
+                uow.set_state(_BREAKER_KEY, breaker.to_json())
+            uow.set_cursor(stream.key, bar.timestamp_ms)
+
+    def _work(
+        self, working: list[Order], bar: Bar, stream: MarketStream, book: Book, state: RunState,
+        changed: dict[str, Order], fills: list[Fill], trades: list[ClosedTrade],
+    ) -> tuple[Book, RunState]:  # fmt: skip
+        """Work the symbol's open orders on the bar; entries filled now get their protection,
+        which works from this same bar on (as in the backtester)."""
+        pending = working
+        for _ in range(2):  # second pass: protective orders placed after an entry filled
+            if not pending:
+                break
+            result = self.broker.on_bar(pending, bar)
+            for o in result.orders:
+                changed[o.id] = o
+            protect: list[Order] = []
+            for fill in result.fills:
+                order = changed.get(fill.order_id) or self.open_orders[fill.order_id]
+                book, trade = apply_fill(
+                    book, fill, _exit_reason(order, fill), stream.strategy.name
+                )
+                fills.append(fill)
+                if trade is not None:
+                    trades.append(trade)
+                    state = _count_stop(state, trade)
+                elif fill.side is Side.BUY and order.reason == "entry_signal":
+                    protect.extend(self._protection(stream, book, bar, len(changed)))
+            for o in protect:
+                changed[o.id] = o
+            pending = [o for o in protect if o.status is OrderStatus.OPEN]
+        return book, state
+
+    def _protection(self, stream: MarketStream, book: Book, bar: Bar, seq: int) -> list[Order]:
+        """The protective order for a position just opened: OCO, stop, take-profit or trailing."""
+        position = book.positions[stream.symbol]
+        stops = stream.stops()
+        risk = self.settings.risk
+        sl = risk.stop_loss_pct if risk.stop_loss_pct is not None else stops.stop_loss_pct
+        tp = risk.take_profit_pct if risk.take_profit_pct is not None else stops.take_profit_pct
+        trail = stops.trailing_stop_pct
+        entry = position.entry_price
+        fields: dict[str, object] = {}
+        if sl and tp:
+            kind = OrderType.OCO
+            fields = {"stop_price": _pct(entry, -sl), "price": _pct(entry, tp)}
+        elif trail:
+            kind, fields = OrderType.TRAILING_STOP, {"trail_pct": Decimal(str(trail))}
+        elif sl:
+            kind, fields = OrderType.STOP_LOSS, {"stop_price": _pct(entry, -sl)}
+        elif tp:
+            kind, fields = OrderType.TAKE_PROFIT, {"price": _pct(entry, tp)}
+        else:
+            return []
+        order = self._new_order(stream.symbol, Side.SELL, kind, position.amount, bar.timestamp_ms,
+                                seq, "protective", **fields)  # fmt: skip
+        return [self.broker.accept(order, bar.timestamp_ms)]
+
+    def _decide(
+        self, stream: MarketStream, bar: Bar, enter: bool, leave: bool, book: Book,
+        account: AccountState, breaker: BreakerState, open_now: dict[str, Order], close_ms: int,
+    ) -> tuple[str, list[Order]]:  # fmt: skip
+        symbol = stream.symbol
+        mine = [o for o in open_now.values() if o.symbol == symbol and not o.status.final]
+        position = book.positions.get(symbol)
+        if position is not None:
+            if not leave or any(o.reason == "exit_signal" for o in mine):
+                return "hold", []
+            orders = [self.broker.cancel(o, close_ms) for o in mine]
+            sell = self._new_order(symbol, Side.SELL, OrderType.MARKET, position.amount,
+                                   close_ms, len(orders), "exit_signal")  # fmt: skip
+            return "exit", [*orders, self.broker.accept(sell, close_ms)]
+        if not enter or leave or any(o.side is Side.BUY for o in mine):
+            return "none", []
+        stop = self.settings.risk.stop_loss_pct or stream.stops().stop_loss_pct
+        amount = self.risk.size_entry(
+            symbol, bar.close, self.stake_pct, account,
+            Decimal(str(stop)) if stop else None,
+        )  # fmt: skip
+        if amount <= 0:
+            return "refused: no position size fits the cash and the risk limits", []
+        request = OrderRequest(symbol, Side.BUY, OrderType.MARKET, amount=amount,
+                               reason="entry_signal")  # fmt: skip
+        verdict = self.risk.check(request, bar.close, account, breaker)
+        if not verdict.allowed:
+            return f"refused: {verdict.message}", []
+        buy = self._new_order(symbol, Side.BUY, OrderType.MARKET, verdict.amount, close_ms, 0,
+                              "entry_signal")  # fmt: skip
+        return "enter", [self.broker.accept(buy, close_ms)]
+
+    def _new_order(
+        self, symbol: str, side: Side, kind: OrderType, amount: Decimal, now_ms: int, seq: int,
+        reason: str, **fields: object,
+    ) -> Order:  # fmt: skip
+        return Order(
+            id=client_order_id(self.run_id, f"{symbol}|{reason}", now_ms, seq),
+            symbol=symbol, side=side,
+            type=kind, amount=amount, status=OrderStatus.NEW, created_ms=now_ms,
+            updated_ms=now_ms, reason=reason, **fields,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def _mark(
+        self, state: RunState, marks: dict[str, Decimal], equity: Decimal, ts: int
+    ) -> RunState:
+        day = ts // MS_PER_DAY
+        day_start = state.day_start_equity
+        if state.day != day:
+            # the day starts with the equity at the previous bar's close
+            day_start = state.last_equity if state.last_equity is not None else equity
+        peak = equity if state.peak_equity is None else max(state.peak_equity, equity)
+        return replace(state, marks=marks, last_equity=equity, peak_equity=peak, day=day,
+                       day_start_equity=day_start)  # fmt: skip
+
+    def _account(self, book: Book, state: RunState, equity: Decimal, now_ms: int) -> AccountState:
+        held = tuple(
+            HeldPosition(p.symbol, p.amount, state.marks.get(p.symbol, p.entry_price))
+            for p in book.positions.values()
+        )
+        return AccountState(
+            now_ms=now_ms, equity=equity, cash=book.balance(self.quote), positions=held,
+            day_start_equity=state.day_start_equity or equity,
+            peak_equity=state.peak_equity or equity,
+            consecutive_stop_losses=state.consecutive_stop_losses,
+            last_stop_loss_ms=state.last_stop_loss_ms,
+        )  # fmt: skip
+
+
+def _pct(price: Decimal, pct: float) -> Decimal:
+    return (price * (1 + Decimal(str(pct)) / 100)).quantize(Decimal("1e-8"))
+
+
+def _exit_reason(order: Order, fill: Fill) -> str:
+    """Why a sell happened, in the backtester's words; a buy keeps its order's reason."""
+    if fill.side is Side.BUY or order.reason != "protective":
+        return order.reason
+    if order.type is OrderType.OCO:
+        # the stop leg fills at or below its stop (slippage), the limit leg at or above its price
+        stop = order.stop_price
+        return "stop_loss" if stop is not None and fill.price <= stop else "take_profit"
+    return {OrderType.STOP_LOSS: "stop_loss", OrderType.TAKE_PROFIT: "take_profit",
+            OrderType.TRAILING_STOP: "trailing_stop"}.get(order.type, order.reason)  # fmt: skip
+
+
+def _count_stop(state: RunState, trade: ClosedTrade) -> RunState:
+    if trade.exit_reason in _STOP_REASONS:
+        return replace(state, consecutive_stop_losses=state.consecutive_stop_losses + 1,
+                       last_stop_loss_ms=trade.exit_ms)  # fmt: skip
+    return replace(state, consecutive_stop_losses=0)

@@ -1,0 +1,106 @@
+"""`tradechat run`: the engine (paper by default) on replayed candles, until the data ends or a
+stop signal; later issues add the chat adapters and the scheduler to the same loop."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from botcore.errors import BotcoreError
+from tradechat.context import app_context, fail
+
+if TYPE_CHECKING:  # the engine (sqlmodel, ~0.8 s) loads only when `run` runs
+    from botcore.engine.runner import EngineRunner
+    from botcore.engine.trader import BarReport
+
+__all__ = ["run"]
+
+
+def _announce(log: Any, report: BarReport) -> None:
+    """Log what a committed bar did (called only after its transaction committed)."""
+    for fill in report.fills:
+        log.info("fill", stream=report.stream, order_id=fill.order_id, side=str(fill.side),
+                 amount=str(fill.amount), price=str(fill.price), fee=str(fill.fee),
+                 ts=fill.timestamp_ms)  # fmt: skip
+    for trade in report.trades:
+        log.info("trade closed", stream=report.stream, symbol=trade.symbol, pnl=str(trade.pnl),
+                 pnl_pct=f"{trade.pnl_pct:.2f}", reason=trade.exit_reason)  # fmt: skip
+    if report.action.startswith(("enter", "exit", "refused")):
+        log.info("decision", stream=report.stream, action=report.action, ts=report.timestamp_ms)
+
+
+async def _main(
+    runner: EngineRunner, console: Console, until_end: bool, speed: float | None, log: Any
+) -> bool:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    total = runner.remaining()
+    columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[equity]}"), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("replay", total=total, equity="")
+
+        def on_bar(report: BarReport) -> None:
+            _announce(log, report)
+            bar.update(task, advance=1, equity=f"equity {report.equity:,.2f}")
+
+        summary = await runner.run(stop, until_end=until_end, on_bar=on_bar, speed=speed)
+    return summary.finished
+
+
+def run(
+    ctx: typer.Context,
+    until_end: Annotated[
+        bool, typer.Option("--until-end", help="Stop when the replay data ends (reproducible).")
+    ] = False,
+    speed: Annotated[
+        float | None,
+        typer.Option(
+            "--speed", help="Seconds of market time per second (default \\[market] speed)."
+        ),
+    ] = None,
+    log_file: Annotated[
+        Path, typer.Option("--log-file", help="JSON-lines log of every order, fill and decision.")
+    ] = Path("user_data/logs/tradechat.jsonl"),
+) -> None:
+    """Run the trading engine: paper trading on replayed real candles by default. Every order,
+    fill and balance change is committed before it is logged; a restart resumes where it stopped."""
+    app = app_context(ctx)
+    console = app.console
+    import structlog
+
+    from botcore.logging_setup import configure_logging
+
+    configure_logging(log_file, console=False)
+    log = structlog.get_logger("tradechat.engine")
+    settings = app.settings
+    if settings.trading.mode == "live":
+        fail(console, "live trading runs through the live broker, which `tradechat run` does not "
+                      "start yet; use trading.mode = 'paper'")  # fmt: skip
+    from botcore.engine.runner import EngineRunner
+
+    try:
+        runner = EngineRunner(settings)
+    except BotcoreError as exc:
+        fail(console, str(exc))
+    try:
+        finished = asyncio.run(
+            _main(runner, console, until_end or not settings.market.loop, speed, log)
+        )
+        book = runner.trader.book
+        held = ", ".join(f"{p.symbol} {p.amount}" for p in book.positions.values()) or "none"
+        console.print(
+            f"{'replay finished' if finished else 'stopped between two bars'}: "
+            f"{settings.trading.quote} {book.balance(settings.trading.quote):,.2f}, "
+            f"positions: {held}, trades: {len(runner.store.trades())}"
+        )
+    finally:
+        runner.close()
