@@ -6,9 +6,10 @@ that never touch an exchange (`tradechat backtest`) must not pay.
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -19,6 +20,8 @@ __all__ = [
     "DownloadError",
     "RetryPolicy",
     "call_with_retry",
+    "call_with_retry_async",
+    "create_async_exchange",
     "create_exchange",
     "redirect_api",
 ]
@@ -99,6 +102,50 @@ def create_exchange(exchange_id: str, *, api_url: str | None = None, spot_only: 
     return exchange
 
 
+def create_async_exchange(
+    exchange_id: str, *, api_url: str | None = None, sandbox: bool = False, spot_only: bool = True
+) -> Any:
+    """A ccxt asyncio exchange (`ccxt.async_support`) for public market data, rate limited.
+
+    The same checks and options as `create_exchange`; the caller must `await exchange.close()`.
+
+    Args:
+        exchange_id: ccxt id such as `binance`.
+        api_url: Base URL replacing every REST endpoint's scheme and host (see `create_exchange`);
+            applied after the sandbox switch, so it also redirects the sandbox's endpoints.
+        sandbox: Switch ccxt to the exchange's sandbox/testnet URLs (`set_sandbox_mode(True)`).
+        spot_only: Load only the spot markets when the exchange lets us choose.
+
+    Raises:
+        DownloadError: no exchange by that id, no OHLCV endpoint, or no sandbox for it.
+        ParamError: `api_url` is not an http(s) URL.
+    """
+    import ccxt
+    import ccxt.async_support as ccxt_async  # lazy: see the module docstring
+
+    known: list[str] = list(ccxt_async.exchanges)
+    if exchange_id not in known:
+        close = difflib.get_close_matches(exchange_id, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise DownloadError(f"ccxt knows no exchange '{exchange_id}'{hint}")
+    # No HTTP session exists before the first request, so an exchange refused here needs no close.
+    exchange = getattr(ccxt_async, exchange_id)({"enableRateLimit": True})
+    if not exchange.has.get("fetchOHLCV"):
+        raise DownloadError(f"{exchange_id} does not publish candles (no fetchOHLCV in ccxt)")
+    if sandbox:
+        try:
+            exchange.set_sandbox_mode(True)
+        except ccxt.NotSupported as exc:
+            raise DownloadError(f"{exchange_id} has no sandbox in ccxt: {exc}") from exc
+    if api_url:
+        exchange.urls["api"] = redirect_api(exchange.urls["api"], api_url)
+    if spot_only:
+        market_types = exchange.options.get("fetchMarkets")
+        if isinstance(market_types, dict) and "spot" in market_types.get("types", ()):
+            exchange.options["fetchMarkets"] = {**market_types, "types": ["spot"]}
+    return exchange
+
+
 def redirect_api(urls: Any, api_url: str) -> Any:
     """`urls` (a URL or a nested mapping of them) with every scheme and host replaced by `api_url`.
 
@@ -169,5 +216,40 @@ def call_with_retry(
             if on_retry is not None:
                 on_retry(failures, delay, exc)
             sleep(delay)
+        except ccxt.BaseError as exc:
+            raise DownloadError(f"{exchange.id} refused the request: {exc}") from exc
+
+
+async def call_with_retry_async(
+    request: Callable[[], Awaitable[T]],
+    exchange: Any,
+    policy: RetryPolicy,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    on_retry: Callable[[int, float, Exception], None] | None = None,
+) -> T:
+    """`call_with_retry` for ccxt's asyncio exchanges: the same transient errors, backoff and
+    `Retry-After` handling, waiting with `await sleep(seconds)` so the event loop keeps running.
+
+    Raises:
+        DownloadError: a non-transient refusal, or the last transient failure once every
+            attempt is spent.
+    """
+    import ccxt  # lazy: see the module docstring
+
+    failures = 0
+    while True:
+        try:
+            return await request()
+        except ccxt.OperationFailed as exc:
+            failures += 1
+            if failures >= policy.attempts:
+                raise DownloadError(
+                    f"{exchange.id} still failing after {failures} attempt(s): {exc}"
+                ) from exc
+            delay = policy.delay_s(failures, _retry_after_s(exchange))
+            if on_retry is not None:
+                on_retry(failures, delay, exc)
+            await sleep(delay)
         except ccxt.BaseError as exc:
             raise DownloadError(f"{exchange.id} refused the request: {exc}") from exc

@@ -11,15 +11,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 
 from botcore.config import Settings
 from botcore.data.catalog import DataCatalog
+from botcore.engine.exchange_source import ExchangeSource
 from botcore.engine.streams import MarketStream, merged_bars
 from botcore.engine.trader import BarReport, Trader
-from botcore.errors import ConfigError
 from botcore.persistence import Store
 from botcore.strategy.registry import get_strategy
 from botcore.timeframes import parse_datetime, to_ms
@@ -37,10 +38,6 @@ class RunSummary:
 
 def build_streams(settings: Settings) -> list[MarketStream]:
     """One stream per `[[market.symbols]]` entry, with its candles and strategy."""
-    if settings.market.source != "replay":
-        raise ConfigError(
-            "market.source = 'exchange' (live candles) is not available yet; use 'replay'"
-        )
     data = settings.data
     first = (settings.market.data_dir,) if settings.market.data_dir else ()
     catalog = DataCatalog.create(data.cache_dir, (*first, *data.dirs), data.default_exchange)
@@ -65,14 +62,24 @@ def run_id_for(settings: Settings) -> str:
 class EngineRunner:
     """Owns the store and the trader for one `tradechat run`."""
 
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store | None = None,
+        api_urls: Mapping[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         if settings.database.url.startswith("sqlite:///"):
             Path(settings.database.url.removeprefix("sqlite:///")).parent.mkdir(
                 parents=True, exist_ok=True
             )
         self.store = store or Store.open(settings.database.url)
-        self.streams = build_streams(settings)
+        self.source: ExchangeSource | None = None
+        if settings.market.source == "exchange":
+            self.source = ExchangeSource.from_settings(settings, api_urls=api_urls)
+            self.streams = self.source.streams
+        else:
+            self.streams = build_streams(settings)
         self.trader = Trader(settings, self.store, self.streams, run_id_for(settings))
         start = settings.market.start
         self.start_ms = to_ms(parse_datetime(start)) if start else None
@@ -89,6 +96,8 @@ class EngineRunner:
         speed: float | None = None,
     ) -> RunSummary:
         """Process bars until the data ends (or, when looping, until `stop` is set)."""
+        if self.source is not None:
+            return await self._run_live(stop, on_bar)
         until_end = (not self.settings.market.loop) if until_end is None else until_end
         speed = speed or self.settings.market.speed
         done, previous_ms = 0, None
@@ -107,6 +116,22 @@ class EngineRunner:
         if not until_end:
             await stop.wait()
         return RunSummary(done, finished=True)
+
+    async def _run_live(
+        self, stop: asyncio.Event, on_bar: Callable[[BarReport], None] | None
+    ) -> RunSummary:
+        """Paper trading on live candles until `stop` is set (a live run never finishes)."""
+        assert self.source is not None
+        done = 0
+        async with self.source:  # closes the ccxt HTTP sessions on stop or error
+            await self.source.start(self.trader.cursors())
+            async with aclosing(self.source.bars(stop)) as bars:
+                async for j, i in bars:
+                    report = self.trader.process(j, i)
+                    done += 1
+                    if on_bar is not None:
+                        on_bar(report)
+        return RunSummary(done, finished=False)
 
     def close(self) -> None:
         """Close the store."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import numpy as np
@@ -16,6 +16,8 @@ import pandas as pd
 
 from botcore.config import MarketSymbol
 from botcore.data.catalog import LoadedCandles
+from botcore.data.quality import check_candles
+from botcore.errors import DataError
 from botcore.indicators import atr
 from botcore.strategy.base import Stops, Strategy
 from botcore.timeframes import timeframe_ms
@@ -50,11 +52,32 @@ class MarketStream:
     strategy: Strategy
 
     def __post_init__(self) -> None:
-        frame = self.candles.frame
-        self.timestamps = frame["timestamp"].to_numpy(dtype=np.int64)
         self.step_ms = timeframe_ms(self.spec.timeframe)
         self.window = max(_MIN_WINDOW, 3 * self.strategy.warmup())
+        self._index()
+
+    def _index(self) -> None:
+        frame = self.candles.frame
+        self.timestamps = frame["timestamp"].to_numpy(dtype=np.int64)
         self._atr = atr(frame["high"], frame["low"], frame["close"], _ATR_PERIOD)
+
+    def extend(self, rows: pd.DataFrame) -> None:
+        """Append newly closed candles (a live source): same columns, all newer than the last.
+
+        Bar indices already handed out keep pointing at the same candles; the ATR is causal, so
+        its values at earlier bars do not change.
+        """
+        if rows.empty:
+            return
+        old = self.candles.frame
+        if not old.empty and int(rows["timestamp"].iloc[0]) <= int(self.timestamps[-1]):
+            raise DataError(f"{self.key}: appended candles must be newer than the last one")
+        frame = (
+            rows.reset_index(drop=True) if old.empty else pd.concat([old, rows], ignore_index=True)
+        )
+        quality = check_candles(frame, self.spec.timeframe)
+        self.candles = replace(self.candles, frame=frame, quality=quality)
+        self._index()
 
     @property
     def symbol(self) -> str:
@@ -87,15 +110,18 @@ class MarketStream:
         return Decision(bool(signals.entries[-1]), bool(signals.exits[-1]))
 
 
-def _bars_of(stamps: np.ndarray, j: int, begin: int) -> Iterator[tuple[int, int, int]]:
+def _bars_of(
+    stamps: np.ndarray, step_ms: int, j: int, begin: int
+) -> Iterator[tuple[int, int, int, int]]:
+    # keyed by close time: a 1h bar is decided after the 15m bars that close before it
     for i in range(begin, len(stamps)):
-        yield int(stamps[i]), j, i
+        yield int(stamps[i]) + step_ms, int(stamps[i]), j, i
 
 
 def merged_bars(
     streams: Sequence[MarketStream], after: Sequence[int | None], start_ms: int | None
 ) -> Iterator[tuple[int, int]]:
-    """(stream index, bar index) in time order across streams, from `start_ms` and after each
+    """(stream index, bar index) in close-time order across streams, from `start_ms` and after each
     stream's cursor (the last bar already processed); ties go in stream order."""
     iterators = []
     for j, stream in enumerate(streams):
@@ -104,6 +130,6 @@ def merged_bars(
         if cursor is not None:
             first_ms = max(first_ms, cursor + 1)
         begin = int(np.searchsorted(stream.timestamps, first_ms))
-        iterators.append(_bars_of(stream.timestamps, j, begin))
-    for _, j, i in heapq.merge(*iterators):
+        iterators.append(_bars_of(stream.timestamps, stream.step_ms, j, begin))
+    for _, _, j, i in heapq.merge(*iterators):
         yield j, i

@@ -172,31 +172,40 @@ class Trader:
         self, working: list[Order], bar: Bar, stream: MarketStream, book: Book, state: RunState,
         changed: dict[str, Order], fills: list[Fill], trades: list[ClosedTrade],
     ) -> tuple[Book, RunState]:  # fmt: skip
-        """Work the symbol's open orders on the bar; entries filled now get their protection,
-        which works from this same bar on (as in the backtester)."""
+        """Work the symbol's open orders on the bar. A position left without a working sell
+        order (a fresh entry, the rest of a partial sale) gets its protective order, which works
+        from this same bar on, as in the backtester."""
         pending = working
-        for _ in range(2):  # second pass: protective orders placed after an entry filled
+        for _ in range(2):  # second pass: the protective order placed after a fill
             if not pending:
                 break
             result = self.broker.on_bar(pending, bar)
             for o in result.orders:
                 changed[o.id] = o
-            protect: list[Order] = []
             for fill in result.fills:
                 order = changed.get(fill.order_id) or self.open_orders[fill.order_id]
-                book, trade = apply_fill(
-                    book, fill, _exit_reason(order, fill), stream.strategy.name
-                )
+                reason = _exit_reason(order, fill)
+                book, trade = apply_fill(book, fill, reason, stream.strategy.name)
                 fills.append(fill)
                 if trade is not None:
                     trades.append(trade)
                     state = _count_stop(state, trade)
-                elif fill.side is Side.BUY and order.reason == "entry_signal":
-                    protect.extend(self._protection(stream, book, bar, len(changed)))
-            for o in protect:
-                changed[o.id] = o
-            pending = [o for o in protect if o.status is OrderStatus.OPEN]
+            pending = []
+            if result.fills and self._unguarded(stream.symbol, book, changed):
+                protect = self._protection(stream, book, bar, len(changed))
+                for o in protect:
+                    changed[o.id] = o
+                pending = [o for o in protect if o.status is OrderStatus.OPEN]
         return book, state
+
+    def _unguarded(self, symbol: str, book: Book, changed: dict[str, Order]) -> bool:
+        """A position with no working sell order: protective, exit or manual."""
+        if symbol not in book.positions:
+            return False
+        orders = {**self.open_orders, **changed}.values()
+        return not any(
+            o.symbol == symbol and o.side is Side.SELL and not o.status.final for o in orders
+        )
 
     def _protection(self, stream: MarketStream, book: Book, bar: Bar, seq: int) -> list[Order]:
         """The protective order for a position just opened: OCO, stop, take-profit or trailing."""
@@ -254,6 +263,27 @@ class Trader:
         buy = self._new_order(symbol, Side.BUY, OrderType.MARKET, verdict.amount, close_ms, 0,
                               "entry_signal")  # fmt: skip
         return "enter", [self.broker.accept(buy, close_ms)]
+
+    def account_state(self) -> AccountState:
+        """The account as the risk rules see it, marked at the last processed closes."""
+        equity = self.book.equity(self.run_state.marks, self.quote)
+        return self._account(self.book, self.run_state, equity, self.last_close_ms() or 0)
+
+    def last_close_ms(self) -> int | None:
+        """Close time of the latest bar processed on any stream (None before the first)."""
+        closes = [
+            c + s.step_ms
+            for c, s in zip(self.cursors(), self.streams, strict=True)
+            if c is not None
+        ]
+        return max(closes) if closes else None
+
+    def new_order(
+        self, symbol: str, side: Side, kind: OrderType, amount: Decimal, now_ms: int, seq: int,
+        reason: str, **fields: object,
+    ) -> Order:  # fmt: skip
+        """A NEW order with a deterministic client id (`seq` tells apart orders of one moment)."""
+        return self._new_order(symbol, side, kind, amount, now_ms, seq, reason, **fields)
 
     def _new_order(
         self, symbol: str, side: Side, kind: OrderType, amount: Decimal, now_ms: int, seq: int,
