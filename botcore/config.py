@@ -98,7 +98,7 @@ class MarketConfig(_Section):
     data_dir: Path | None = None
     # Replay from this date (UTC, YYYY-MM-DD); unset: the start of the data.
     start: str | None = None
-    # False: the replay ends when the data ends (reproducible runs); true: it starts over.
+    # False: the run ends when the replay data ends (reproducible); true: it stays up until stopped.
     loop: bool = False
     symbols: tuple[MarketSymbol, ...] = (
         MarketSymbol(symbol="BTC/USDT", timeframe="1h", strategy="ema_cross"),
