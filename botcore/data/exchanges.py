@@ -65,6 +65,19 @@ class RetryPolicy:
         return min(backoff, self.max_delay_s)
 
 
+def _check_id(exchange_id: str, known: list[str]) -> None:
+    if exchange_id not in known:
+        close = difflib.get_close_matches(exchange_id, known, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise DownloadError(f"ccxt knows no exchange '{exchange_id}'{hint}")
+
+
+def _spot_markets_only(exchange: Any) -> None:
+    market_types = exchange.options.get("fetchMarkets")
+    if isinstance(market_types, dict) and "spot" in market_types.get("types", ()):
+        exchange.options["fetchMarkets"] = {**market_types, "types": ["spot"]}
+
+
 def create_exchange(exchange_id: str, *, api_url: str | None = None, spot_only: bool = True) -> Any:
     """A ccxt (synchronous) exchange object for public market data, rate limiting switched on.
 
@@ -84,11 +97,7 @@ def create_exchange(exchange_id: str, *, api_url: str | None = None, spot_only: 
     """
     import ccxt  # lazy: see the module docstring
 
-    known: list[str] = list(ccxt.exchanges)
-    if exchange_id not in known:
-        close = difflib.get_close_matches(exchange_id, known, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise DownloadError(f"ccxt knows no exchange '{exchange_id}'{hint}")
+    _check_id(exchange_id, list(ccxt.exchanges))
     exchange = getattr(ccxt, exchange_id)({"enableRateLimit": True})
     if not exchange.has.get("fetchOHLCV"):
         exchange.close()
@@ -96,9 +105,7 @@ def create_exchange(exchange_id: str, *, api_url: str | None = None, spot_only: 
     if api_url:
         exchange.urls["api"] = redirect_api(exchange.urls["api"], api_url)
     if spot_only:
-        market_types = exchange.options.get("fetchMarkets")
-        if isinstance(market_types, dict) and "spot" in market_types.get("types", ()):
-            exchange.options["fetchMarkets"] = {**market_types, "types": ["spot"]}
+        _spot_markets_only(exchange)
     return exchange
 
 
@@ -123,11 +130,7 @@ def create_async_exchange(
     import ccxt
     import ccxt.async_support as ccxt_async  # lazy: see the module docstring
 
-    known: list[str] = list(ccxt_async.exchanges)
-    if exchange_id not in known:
-        close = difflib.get_close_matches(exchange_id, known, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise DownloadError(f"ccxt knows no exchange '{exchange_id}'{hint}")
+    _check_id(exchange_id, list(ccxt_async.exchanges))
     # No HTTP session exists before the first request, so an exchange refused here needs no close.
     exchange = getattr(ccxt_async, exchange_id)({"enableRateLimit": True})
     if not exchange.has.get("fetchOHLCV"):
@@ -140,9 +143,7 @@ def create_async_exchange(
     if api_url:
         exchange.urls["api"] = redirect_api(exchange.urls["api"], api_url)
     if spot_only:
-        market_types = exchange.options.get("fetchMarkets")
-        if isinstance(market_types, dict) and "spot" in market_types.get("types", ()):
-            exchange.options["fetchMarkets"] = {**market_types, "types": ["spot"]}
+        _spot_markets_only(exchange)
     return exchange
 
 
