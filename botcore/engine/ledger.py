@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from botcore.execution.orders import Fill, Side
 from botcore.execution.positions import ClosedTrade, Position
+from botcore.symbols import base_asset, quote_asset
 
-__all__ = ["Book", "LedgerError", "apply_fill", "base_asset", "quote_asset"]
+__all__ = ["Book", "LedgerError", "apply_fill"]
 
 _ZERO = Decimal(0)
 # Amounts below this are dust left by rounding, not a position.
@@ -23,16 +24,6 @@ _DUST = Decimal("1e-12")
 
 class LedgerError(Exception):
     """A fill the ledger cannot book (selling more than is held)."""
-
-
-def base_asset(symbol: str) -> str:
-    """`BTC` of `BTC/USDT`."""
-    return symbol.split("/")[0]
-
-
-def quote_asset(symbol: str) -> str:
-    """`USDT` of `BTC/USDT` (and of `BTC/USDT:USDT`)."""
-    return symbol.split("/")[1].split(":")[0]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from botcore.config import Settings
-from botcore.engine.ledger import Book, apply_fill, base_asset
+from botcore.engine.ledger import Book, apply_fill
 from botcore.engine.state import RunState
 from botcore.engine.streams import Decision, MarketStream
 from botcore.execution.orders import (
@@ -31,6 +31,7 @@ from botcore.execution.positions import ClosedTrade
 from botcore.persistence import Store
 from botcore.persistence.records import SignalRecord
 from botcore.risk import AccountState, BreakerState, HeldPosition, RiskManager
+from botcore.symbols import base_asset
 from botcore.timeframes import MS_PER_DAY
 
 __all__ = ["BarReport", "Trader"]

@@ -9,12 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from botcore.symbols import base_asset
+
 __all__ = ["AccountState", "HeldPosition", "base_asset"]
-
-
-def base_asset(symbol: str) -> str:
-    """The base currency of a market: `BTC/USDT` -> `BTC`, `BTC/USDT:USDT` -> `BTC`."""
-    return symbol.split("/", 1)[0].strip().upper()
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from tests.botcore.strategy.test_strategies import USER_STRATEGY
 from tradechat.cli import app
 
 runner = CliRunner()
@@ -185,10 +186,7 @@ def test_invalid_config_fails_at_start_up_with_the_key(tmp_path: Path) -> None:
 def test_strategies_lists_builtins_and_user_files(tmp_path: Path) -> None:
     folder = tmp_path / "strategies"
     folder.mkdir()
-    source = Path(__file__).parents[1] / "botcore" / "strategy" / "test_strategies.py"
-    namespace: dict[str, object] = {}
-    exec(compile(source.read_text(), str(source), "exec"), namespace)  # noqa: S102 - our own test file
-    (folder / "mine.py").write_text(str(namespace["USER_STRATEGY"]))
+    (folder / "mine.py").write_text(USER_STRATEGY)
     code, text = run("strategies", env={"TRADECHAT_STRATEGIES__FOLDER": str(folder)})
     assert code == 0
     for name in (

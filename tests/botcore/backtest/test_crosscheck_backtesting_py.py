@@ -15,8 +15,6 @@ from botcore.data.catalog import LoadedCandles
 from botcore.strategy.builtins import SmaCross
 from tests.conftest import load_slice
 
-backtesting = pytest.importorskip("backtesting", reason="backtesting.py is a dev dependency")
-
 
 def _reference_trades(candles: LoadedCandles, fast: int, slow: int) -> pd.DataFrame:
     from backtesting import Strategy as BtStrategy
