@@ -56,3 +56,14 @@ def test_no_import_points_backwards(package: str) -> None:
         module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
         bad.extend(violations(module, path.read_text()))
     assert not bad
+
+
+def test_the_command_line_starts_without_heavy_libraries() -> None:
+    # each of these costs 0.1-1 s to import; a command loads the ones it uses when it runs
+    import subprocess
+    import sys
+
+    heavy = ("sqlalchemy", "sqlmodel", "alembic", "ccxt", "optuna", "matplotlib", "numba", "talib")
+    probe = f"import sys, tradechat.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from botcore.persistence.store import Store
 from botcore.timeframes import to_iso
+
+if TYPE_CHECKING:
+    from botcore.persistence.store import Store
 
 __all__ = ["ExportFormat", "ExportKind", "ExportTable", "export_table", "to_csv", "to_json"]
 

@@ -7,13 +7,9 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from botcore.config import Settings, load_settings
 from botcore.errors import BotcoreError
-from botcore.persistence import Store
-from botcore.persistence.database import sqlite_file
 from botcore.persistence.export import ExportFormat, ExportKind, export_table, to_csv, to_json
 from tradechat.context import app_context, fail
 
@@ -47,7 +43,15 @@ def export(
     """Export closed trades, orders or the equity curve from the database (money exact)."""
     console = app_context(ctx).console
     url = _settings(ctx, config).database.url
+    # the store's libraries (~0.8 s) load only when an export actually runs
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from botcore.persistence import Store
+    from botcore.persistence.database import sqlite_file
+
     shown = make_url(url).render_as_string(hide_password=True)
+
     path = sqlite_file(url)
     if path is not None and not path.is_file():
         hint = "set [database] url or --config"
