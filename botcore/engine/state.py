@@ -24,6 +24,9 @@ class RunState:
     day_start_equity: Decimal | None = None
     consecutive_stop_losses: int = 0
     last_stop_loss_ms: int | None = None
+    # close time of the latest bar processed: the engine's clock, which manual orders and
+    # reports read (in a replay it is market time, not the wall clock)
+    clock_ms: int | None = None
 
     def to_json(self) -> str:
         """Exact text form (Decimals as strings)."""

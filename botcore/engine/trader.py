@@ -34,10 +34,15 @@ from botcore.risk import AccountState, BreakerState, HeldPosition, RiskManager
 from botcore.symbols import base_asset
 from botcore.timeframes import MS_PER_DAY
 
-__all__ = ["BarReport", "Trader"]
+__all__ = ["BREAKER_KEY", "CONTROL_KEY", "PAUSED_KEY", "STATE_KEY", "BarReport", "Trader",
+           "account_state"]  # fmt: skip
 
-_STATE_KEY = "engine.run_state"
-_BREAKER_KEY = "engine.breaker"
+STATE_KEY = "engine.run_state"
+BREAKER_KEY = "engine.breaker"
+# Written by the trading service (another task or process) whenever it adds a manual order or
+# pauses/resumes: the trader rereads orders and the pause flag only when this token changes.
+CONTROL_KEY = "engine.control"
+PAUSED_KEY = "engine.paused"
 _STOP_REASONS = ("stop_loss", "trailing_stop")
 
 
@@ -82,13 +87,33 @@ class Trader:
         positions = {p.symbol: p for p in self.store.positions("paper")}
         self.book = Book(balances, positions)
         self.open_orders = {o.id: o for o in self.store.orders(open_only=True)}
-        self._state_text = self.store.state(_STATE_KEY) or ""
+        self._state_text = self.store.state(STATE_KEY) or ""
         self.run_state = RunState.from_json(self._state_text)
-        self.breaker = BreakerState.from_json(self.store.state(_BREAKER_KEY))
+        self.breaker = BreakerState.from_json(self.store.state(BREAKER_KEY))
+        self._control: str | None = None
+        self.paused = False
 
     def cursors(self) -> list[int | None]:
         """The last bar processed per stream (None: not started)."""
         return [self.store.cursor(s.key) for s in self.streams]
+
+    def _adopt(self, now_ms: int, changed: dict[str, Order]) -> None:
+        """Take in what the trading service wrote since the last bar: manual orders (already
+        persisted and accepted) and the pause flag. A manual sell replaces the position's
+        protective orders, which are re-placed for whatever it leaves held."""
+        token = self.store.state(CONTROL_KEY)
+        if token == self._control:
+            return
+        self._control = token
+        self.paused = self.store.state(PAUSED_KEY) == "true"
+        for order in self.store.orders(open_only=True):
+            if order.id in self.open_orders:
+                continue
+            self.open_orders[order.id] = order
+            if order.side is Side.SELL and order.reason == "manual":
+                for o in list(self.open_orders.values()):
+                    if o.symbol == order.symbol and o.reason == "protective":
+                        changed[o.id] = self.broker.cancel(changed.get(o.id, o), now_ms)
 
     # -- one bar ------------------------------------------------------------------------------
     def process(self, j: int, i: int) -> BarReport:
@@ -100,15 +125,19 @@ class Trader:
         fills: list[Fill] = []
         trades: list[ClosedTrade] = []
 
-        working = [o for o in self.open_orders.values() if o.symbol == bar.symbol]
+        self._adopt(bar.timestamp_ms, changed)
+        working = [
+            changed.get(o.id, o) for o in self.open_orders.values() if o.symbol == bar.symbol
+        ]
         book, state = self._work(working, bar, stream, book, state, changed, fills, trades)
         marks = dict(state.marks) | {bar.symbol: bar.close}
         equity = book.equity(marks, self.quote)
+        close_ms = bar.timestamp_ms + stream.step_ms
         state = self._mark(state, marks, equity, bar.timestamp_ms)
-        account = self._account(book, state, equity, bar.timestamp_ms)
+        state = replace(state, clock_ms=max(state.clock_ms or 0, close_ms))
+        account = account_state(book, state, equity, bar.timestamp_ms, self.quote)
         breaker = self.risk.update_breaker(account, self.breaker)
 
-        close_ms = bar.timestamp_ms + stream.step_ms
         open_now = {**self.open_orders, **changed}
         decision = stream.decide(i)
         action, order = self._decide(stream, bar, decision.enter, decision.exit, book, account,
@@ -164,9 +193,9 @@ class Trader:
             if breaker != self.breaker:
                 uow.audit("risk", "breaker", breaker.message or "cleared", bar.timestamp_ms)
             if state_text != self._state_text:
-                uow.set_state(_STATE_KEY, state_text)
+                uow.set_state(STATE_KEY, state_text)
             if breaker != self.breaker:
-                uow.set_state(_BREAKER_KEY, breaker.to_json())
+                uow.set_state(BREAKER_KEY, breaker.to_json())
             uow.set_cursor(stream.key, bar.timestamp_ms)
 
     def _work(
@@ -192,21 +221,38 @@ class Trader:
                     trades.append(trade)
                     state = _count_stop(state, trade)
             pending = []
-            if result.fills and self._unguarded(stream.symbol, book, changed):
+            if not result.fills:
+                continue
+            unguarded, stale = self._guard(stream.symbol, book, changed)
+            for o in stale:
+                changed[o.id] = self.broker.cancel(o, bar.timestamp_ms)
+            if unguarded:
                 protect = self._protection(stream, book, bar, len(changed))
                 for o in protect:
                     changed[o.id] = o
                 pending = [o for o in protect if o.status is OrderStatus.OPEN]
         return book, state
 
-    def _unguarded(self, symbol: str, book: Book, changed: dict[str, Order]) -> bool:
-        """A position with no working sell order: protective, exit or manual."""
-        if symbol not in book.positions:
-            return False
-        orders = {**self.open_orders, **changed}.values()
-        return not any(
-            o.symbol == symbol and o.side is Side.SELL and not o.status.final for o in orders
-        )
+    def _guard(
+        self, symbol: str, book: Book, changed: dict[str, Order]
+    ) -> tuple[bool, list[Order]]:
+        """Whether the position needs a protective order, and the protective orders that no
+        longer fit it (its size changed through a manual order, or it is gone) to cancel.
+        A working exit or manual sell guards the position on its own."""
+        working = [
+            o
+            for o in {**self.open_orders, **changed}.values()
+            if o.symbol == symbol and o.side is Side.SELL and not o.status.final
+        ]
+        protective = [o for o in working if o.reason == "protective"]
+        position = book.positions.get(symbol)
+        if position is None:
+            return False, protective
+        if len(protective) < len(working):
+            return False, []
+        if protective and sum(o.remaining for o in protective) == position.amount:
+            return False, []
+        return True, protective
 
     def _protection(self, stream: MarketStream, book: Book, bar: Bar, seq: int) -> list[Order]:
         """The protective order for a position just opened: OCO, stop, take-profit or trailing."""
@@ -249,6 +295,8 @@ class Trader:
             return "exit", [*orders, self.broker.accept(sell, close_ms)]
         if not enter or leave or any(o.side is Side.BUY for o in mine):
             return "none", []
+        if self.paused:
+            return "paused: new entries are paused", []
         stop = self.settings.risk.stop_loss_pct or stream.stops().stop_loss_pct
         amount = self.risk.size_entry(
             symbol, bar.close, self.stake_pct, account,
@@ -268,7 +316,9 @@ class Trader:
     def account_state(self) -> AccountState:
         """The account as the risk rules see it, marked at the last processed closes."""
         equity = self.book.equity(self.run_state.marks, self.quote)
-        return self._account(self.book, self.run_state, equity, self.last_close_ms() or 0)
+        return account_state(
+            self.book, self.run_state, equity, self.last_close_ms() or 0, self.quote
+        )
 
     def last_close_ms(self) -> int | None:
         """Close time of the latest bar processed on any stream (None before the first)."""
@@ -309,18 +359,22 @@ class Trader:
         return replace(state, marks=marks, last_equity=equity, peak_equity=peak, day=day,
                        day_start_equity=day_start)  # fmt: skip
 
-    def _account(self, book: Book, state: RunState, equity: Decimal, now_ms: int) -> AccountState:
-        held = tuple(
-            HeldPosition(p.symbol, p.amount, state.marks.get(p.symbol, p.entry_price))
-            for p in book.positions.values()
-        )
-        return AccountState(
-            now_ms=now_ms, equity=equity, cash=book.balance(self.quote), positions=held,
-            day_start_equity=state.day_start_equity or equity,
-            peak_equity=state.peak_equity or equity,
-            consecutive_stop_losses=state.consecutive_stop_losses,
-            last_stop_loss_ms=state.last_stop_loss_ms,
-        )  # fmt: skip
+
+def account_state(
+    book: Book, state: RunState, equity: Decimal, now_ms: int, quote: str
+) -> AccountState:
+    """The account as the risk rules see it: `book` marked at `state.marks`, cash in `quote`."""
+    held = tuple(
+        HeldPosition(p.symbol, p.amount, state.marks.get(p.symbol, p.entry_price))
+        for p in book.positions.values()
+    )
+    return AccountState(
+        now_ms=now_ms, equity=equity, cash=book.balance(quote), positions=held,
+        day_start_equity=state.day_start_equity or equity,
+        peak_equity=state.peak_equity or equity,
+        consecutive_stop_losses=state.consecutive_stop_losses,
+        last_stop_loss_ms=state.last_stop_loss_ms,
+    )  # fmt: skip
 
 
 def _pct(price: Decimal, pct: float) -> Decimal:
