@@ -19,7 +19,7 @@ from botcore.config import Settings
 from botcore.engine.runner import EngineRunner
 from botcore.engine.streams import merged_bars
 from botcore.execution.fills import market_fill_price
-from botcore.execution.orders import OrderStatus, OrderType, Side
+from botcore.execution.orders import OrderStatus, OrderType
 from botcore.persistence import Store
 from botcore.services.trading import TradingError, TradingService
 
