@@ -40,6 +40,8 @@ def configure_logging(
         )
         handlers.append(stream)
     root = logging.getLogger("tradechat")
+    for old in root.handlers:  # configuring again (tests, a second run) must not leak files
+        old.close()
     root.handlers = handlers
     root.setLevel(level)
     root.propagate = False

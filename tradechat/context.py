@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from botcore.config import Settings
 
@@ -32,5 +33,6 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 def fail(console: Console, message: str, code: int = 2) -> NoReturn:
     """Print a polite error (no traceback) and exit with `code`."""
-    console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # messages quote config sections like [market]: printed as text, not as markup
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)

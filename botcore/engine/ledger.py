@@ -57,31 +57,34 @@ def apply_fill(
     balances = dict(book.balances)
     positions = dict(book.positions)
     notional = fill.amount * fill.price
+    fee_value, fee_quote, fee_base = _fee_split(fill, base, quote, balances)
     if fill.side is Side.BUY:
-        balances[quote] = balances.get(quote, _ZERO) - notional - fill.fee
-        balances[base] = balances.get(base, _ZERO) + fill.amount
+        received = fill.amount - fee_base
+        balances[quote] = balances.get(quote, _ZERO) - notional - fee_quote
+        balances[base] = balances.get(base, _ZERO) + received
         held = positions.get(fill.symbol)
         if held is None:
             positions[fill.symbol] = Position(
-                fill.symbol, fill.amount, fill.price, fill.timestamp_ms, fill.fee,
+                fill.symbol, received, fill.price, fill.timestamp_ms, fee_value,
                 fill.exchange, strategy,
             )  # fmt: skip
         else:
-            amount = held.amount + fill.amount
-            average = (held.amount * held.entry_price + notional) / amount
+            amount = held.amount + received
+            # a fee taken from the base received is in entry_fee, not in the price
+            average = (held.amount * held.entry_price + received * fill.price) / amount
             positions[fill.symbol] = replace(
-                held, amount=amount, entry_price=average, entry_fee=held.entry_fee + fill.fee
+                held, amount=amount, entry_price=average, entry_fee=held.entry_fee + fee_value
             )
         return Book(balances, positions), None
     held = positions.get(fill.symbol)
     if held is None or fill.amount > held.amount + _DUST:
         raise LedgerError(f"sell of {fill.amount} {fill.symbol} exceeds the position held")
-    balances[base] = balances.get(base, _ZERO) - fill.amount
-    balances[quote] = balances.get(quote, _ZERO) + notional - fill.fee
+    balances[base] = balances.get(base, _ZERO) - fill.amount - fee_base
+    balances[quote] = balances.get(quote, _ZERO) + notional - fee_quote
     share = fill.amount / held.amount
     entry_fee = held.entry_fee * share
     cost = fill.amount * held.entry_price + entry_fee
-    pnl = notional - fill.fee - cost
+    pnl = notional - fee_value - cost
     trade = ClosedTrade(
         id=fill.id,
         symbol=fill.symbol,
@@ -91,7 +94,7 @@ def apply_fill(
         exit_ms=fill.timestamp_ms,
         entry_price=held.entry_price,
         exit_price=fill.price,
-        fee=entry_fee + fill.fee,
+        fee=entry_fee + fee_value,
         pnl=pnl,
         pnl_pct=pnl / cost * 100,
         exit_reason=reason,
@@ -106,3 +109,18 @@ def apply_fill(
     else:
         positions[fill.symbol] = replace(held, amount=left, entry_fee=held.entry_fee - entry_fee)
     return Book(balances, positions), trade
+
+
+def _fee_split(
+    fill: Fill, base: str, quote: str, balances: dict[str, Decimal]
+) -> tuple[Decimal, Decimal, Decimal]:
+    """The fill's fee as (value in quote, charged in quote, charged in base). Paper fees are in
+    the quote currency; an exchange may charge the asset received (Binance charges base on
+    buys), which then arrives net of it. A fee in a third asset (BNB) comes off that asset's
+    balance here and is valued at zero in the trade's P&L: the ledger has no price for it."""
+    if fill.fee_currency in ("", quote):
+        return fill.fee, fill.fee, _ZERO
+    if fill.fee_currency == base:
+        return fill.fee * fill.price, _ZERO, fill.fee
+    balances[fill.fee_currency] = balances.get(fill.fee_currency, _ZERO) - fill.fee
+    return _ZERO, _ZERO, _ZERO

@@ -9,9 +9,10 @@ next bar and reproduces an uninterrupted run exactly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Protocol
 
 from botcore.config import Settings
 from botcore.engine.ledger import Book, apply_fill
@@ -26,9 +27,9 @@ from botcore.execution.orders import (
     Side,
     client_order_id,
 )
-from botcore.execution.paper import Bar, PaperBroker
+from botcore.execution.paper import Bar, BarResult, PaperBroker
 from botcore.execution.positions import ClosedTrade
-from botcore.persistence import Store
+from botcore.persistence import Store, UnitOfWork
 from botcore.persistence.records import SignalRecord
 from botcore.risk import AccountState, BreakerState, HeldPosition, RiskManager
 from botcore.symbols import base_asset
@@ -60,11 +61,40 @@ class BarReport:
     breaker: BreakerState
 
 
+class Execution(Protocol):
+    """Where orders are worked: `PaperBroker`, or `LiveExecution` on an exchange."""
+
+    def accept(self, order: Order, now_ms: int) -> Order: ...
+
+    def cancel(self, order: Order, now_ms: int) -> Order: ...
+
+    def on_bar(self, orders: Sequence[Order], bar: Bar) -> BarResult: ...
+
+
 class Trader:
-    """Works one account (the paper wallet) across the configured market streams."""
+    """Works one account (the paper wallet by default) across the configured market streams.
+
+    Args:
+        settings: The whole configuration (trading, risk).
+        store: The database everything is committed to.
+        streams: The markets, each with its strategy.
+        run_id: Stable id of the configuration's run; order ids derive from it.
+        execution: Where orders are worked; a paper broker with the configured fee and slippage
+            by default.
+        account: The account's name in the store ("paper", or the exchange's id).
+        opening_balances: Balances of a first start (default: `starting_balance` of quote).
+    """
 
     def __init__(
-        self, settings: Settings, store: Store, streams: Sequence[MarketStream], run_id: str
+        self,
+        settings: Settings,
+        store: Store,
+        streams: Sequence[MarketStream],
+        run_id: str,
+        *,
+        execution: Execution | None = None,
+        account: str = "paper",
+        opening_balances: Mapping[str, Decimal] | None = None,
     ) -> None:
         trading = settings.trading
         self.settings = settings
@@ -73,18 +103,17 @@ class Trader:
         self.run_id = run_id
         self.quote = trading.quote
         self.stake_pct = Decimal(str(trading.stake_pct))
-        self.broker = PaperBroker(
+        self.broker: Execution = execution or PaperBroker(
             Decimal(str(trading.fee)), Decimal(str(trading.slippage)), quote=self.quote
         )
+        self.account = account
         self.risk = RiskManager(settings.risk)
-        self._restore(Decimal(str(trading.starting_balance)))
+        self._restore(opening_balances or {self.quote: Decimal(str(trading.starting_balance))})
 
     # -- state --------------------------------------------------------------------------------
-    def _restore(self, starting_balance: Decimal) -> None:
-        balances = self.store.balances("paper")
-        if not balances:
-            balances = {self.quote: starting_balance}
-        positions = {p.symbol: p for p in self.store.positions("paper")}
+    def _restore(self, opening_balances: Mapping[str, Decimal]) -> None:
+        balances = self.store.balances(self.account) or dict(opening_balances)
+        positions = {p.symbol: p for p in self.store.positions(self.account)}
         self.book = Book(balances, positions)
         self.open_orders = {o.id: o for o in self.store.orders(open_only=True)}
         self._state_text = self.store.state(STATE_KEY) or ""
@@ -144,6 +173,7 @@ class Trader:
                                      breaker, open_now, close_ms)  # fmt: skip
         for o in order:
             changed[o.id] = o
+        book, state = self._settle(stream, book, state, changed, fills, trades, close_ms)
 
         state_text = state.to_json()
         self._commit(
@@ -171,13 +201,7 @@ class Trader:
                 uow.save_order(o)
             for fill in fills:
                 uow.save_fill(fill)
-            if fills:  # balances and positions change only through fills
-                for asset in sorted({self.quote, base_asset(bar.symbol)}):
-                    uow.set_balance("paper", asset, book.balance(asset))
-                if bar.symbol in book.positions:
-                    uow.save_position(book.positions[bar.symbol])
-                elif bar.symbol in self.book.positions:
-                    uow.delete_position("paper", bar.symbol)
+            self._save_books(uow, fills, book)
             for trade in trades:
                 uow.save_trade(trade)
             uow.save_equity(bar.timestamp_ms, equity)
@@ -198,6 +222,18 @@ class Trader:
                 uow.set_state(BREAKER_KEY, breaker.to_json())
             uow.set_cursor(stream.key, bar.timestamp_ms)
 
+    def _save_books(self, uow: UnitOfWork, fills: Sequence[Fill], book: Book) -> None:
+        """Balances and positions touched by `fills` (they change only through fills)."""
+        symbols = sorted({f.symbol for f in fills})
+        assets = {self.quote} | {base_asset(s) for s in symbols} | {f.fee_currency for f in fills}
+        for asset in sorted(a for a in assets if a):
+            uow.set_balance(self.account, asset, book.balance(asset))
+        for symbol in symbols:
+            if symbol in book.positions:
+                uow.save_position(book.positions[symbol])
+            elif symbol in self.book.positions:
+                uow.delete_position(self.account, symbol)
+
     def _work(
         self, working: list[Order], bar: Bar, stream: MarketStream, book: Book, state: RunState,
         changed: dict[str, Order], fills: list[Fill], trades: list[ClosedTrade],
@@ -212,25 +248,46 @@ class Trader:
             result = self.broker.on_bar(pending, bar)
             for o in result.orders:
                 changed[o.id] = o
-            for fill in result.fills:
-                order = changed.get(fill.order_id) or self.open_orders[fill.order_id]
-                reason = _exit_reason(order, fill)
-                book, trade = apply_fill(book, fill, reason, stream.strategy.name)
-                fills.append(fill)
-                if trade is not None:
-                    trades.append(trade)
-                    state = _count_stop(state, trade)
+            book, state = self._book(result.fills, stream, book, state, changed, fills, trades)
             pending = []
-            if not result.fills:
-                continue
-            unguarded, stale = self._guard(stream.symbol, book, changed)
-            for o in stale:
-                changed[o.id] = self.broker.cancel(o, bar.timestamp_ms)
-            if unguarded:
-                protect = self._protection(stream, book, bar, len(changed))
-                for o in protect:
-                    changed[o.id] = o
+            if result.fills:
+                protect = self._reguard(stream, book, bar.timestamp_ms, changed)
                 pending = [o for o in protect if o.status is OrderStatus.OPEN]
+        return book, state
+
+    def _book(
+        self, new_fills: Sequence[Fill], stream: MarketStream, book: Book, state: RunState,
+        changed: dict[str, Order], fills: list[Fill], trades: list[ClosedTrade],
+    ) -> tuple[Book, RunState]:  # fmt: skip
+        """Book fills in the ledger; closed trades and the stop-loss streak follow."""
+        for fill in new_fills:
+            order = changed.get(fill.order_id) or self.open_orders[fill.order_id]
+            reason = _exit_reason(order, fill)
+            book, trade = apply_fill(book, fill, reason, stream.strategy.name)
+            fills.append(fill)
+            if trade is not None:
+                trades.append(trade)
+                state = _count_stop(state, trade)
+        return book, state
+
+    def _reguard(
+        self, stream: MarketStream, book: Book, now_ms: int, changed: dict[str, Order]
+    ) -> list[Order]:
+        """After fills: cancel protective orders that no longer fit the position and protect
+        what is unguarded. Returns the new protective orders."""
+        unguarded, stale = self._guard(stream.symbol, book, changed)
+        for o in stale:
+            changed[o.id] = self.broker.cancel(o, now_ms)
+        protect = self._protection(stream, book, now_ms, len(changed)) if unguarded else []
+        for o in protect:
+            changed[o.id] = o
+        return protect
+
+    def _settle(
+        self, stream: MarketStream, book: Book, state: RunState, changed: dict[str, Order],
+        fills: list[Fill], trades: list[ClosedTrade], now_ms: int,
+    ) -> tuple[Book, RunState]:  # fmt: skip
+        """Hook after the decision, before the commit (live trading books late fills here)."""
         return book, state
 
     def _guard(
@@ -254,7 +311,7 @@ class Trader:
             return False, []
         return True, protective
 
-    def _protection(self, stream: MarketStream, book: Book, bar: Bar, seq: int) -> list[Order]:
+    def _protection(self, stream: MarketStream, book: Book, now_ms: int, seq: int) -> list[Order]:
         """The protective order for a position just opened: OCO, stop, take-profit or trailing."""
         position = book.positions[stream.symbol]
         stops = stream.stops()
@@ -275,9 +332,9 @@ class Trader:
             kind, fields = OrderType.TAKE_PROFIT, {"price": _pct(entry, tp)}
         else:
             return []
-        order = self._new_order(stream.symbol, Side.SELL, kind, position.amount, bar.timestamp_ms,
-                                seq, "protective", **fields)  # fmt: skip
-        return [self.broker.accept(order, bar.timestamp_ms)]
+        order = self._new_order(stream.symbol, Side.SELL, kind, position.amount, now_ms, seq,
+                                "protective", **fields)  # fmt: skip
+        return [self.broker.accept(order, now_ms)]
 
     def _decide(
         self, stream: MarketStream, bar: Bar, enter: bool, leave: bool, book: Book,
@@ -344,7 +401,8 @@ class Trader:
             id=client_order_id(self.run_id, f"{symbol}|{reason}", now_ms, seq),
             symbol=symbol, side=side,
             type=kind, amount=amount, status=OrderStatus.NEW, created_ms=now_ms,
-            updated_ms=now_ms, reason=reason, **fields,  # type: ignore[arg-type]
+            updated_ms=now_ms, reason=reason, exchange=self.account,
+            **fields,  # type: ignore[arg-type]
         )  # fmt: skip
 
     def _mark(

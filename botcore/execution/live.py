@@ -1,6 +1,7 @@
 """Live trading through ccxt's unified API: place, cancel and follow real orders.
 
-`open_live_exchange` is the only door to a keyed exchange: it refuses unless `[trading] mode` is
+`open_live_exchange` (in `live_guard.py`) is the only door to a keyed exchange: it refuses unless
+`[trading] mode` is
 `"live"`, `allow_live` is true and the exchange's keys come from the encrypted keystore, and
 `LiveBroker` refuses any exchange that did not come through it.
 
@@ -43,7 +44,6 @@ canceled orders without fills). ccxt is imported lazily, as in `botcore/data/exc
 
 from __future__ import annotations
 
-import difflib
 import json
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -51,18 +51,20 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from botcore.config import ExchangeConfig, TradingConfig
 from botcore.data.exchanges import (
     DownloadError,
     RetryPolicy,
     call_with_retry,
-    create_exchange,
-    redirect_api,
 )
 from botcore.data.market_rules import MarketRules, rules_from_ccxt
-from botcore.errors import BotcoreError
+from botcore.execution.live_guard import (
+    LiveGuardError,
+    LiveTradingError,
+    guarded,
+    open_live_exchange,
+    required_credentials,
+)
 from botcore.execution.orders import Fill, Order, OrderStatus, OrderType, Side
-from botcore.security.keystore import Keystore
 
 __all__ = [
     "Balance",
@@ -76,9 +78,6 @@ __all__ = [
     "required_credentials",
 ]
 
-# Put on an exchange by open_live_exchange; LiveBroker accepts no exchange without it.
-_GUARD_KEY = "tradechat_live_guard"
-_GUARD = object()
 _STATUS = {
     "open": OrderStatus.OPEN,
     "canceling": OrderStatus.OPEN,
@@ -87,14 +86,6 @@ _STATUS = {
     "expired": OrderStatus.CANCELED,
     "rejected": OrderStatus.REJECTED,
 }
-
-
-class LiveTradingError(BotcoreError):
-    """Live trading cannot go on: the exchange failed, or an order's state is unknown."""
-
-
-class LiveGuardError(LiveTradingError):
-    """Live trading is not switched on, or its keys are missing; the message names the switch."""
 
 
 @dataclass(frozen=True)
@@ -171,81 +162,6 @@ def order_capabilities(exchange: Any, market_type: str = "spot") -> dict[OrderTy
     }
 
 
-def required_credentials(exchange_id: str) -> frozenset[str]:
-    """The credentials ccxt needs for `exchange_id` (`apiKey`, `secret`, maybe `password`).
-
-    Raises:
-        LiveTradingError: ccxt knows no such exchange (close ids are suggested).
-    """
-    import ccxt  # lazy: see the module docstring
-
-    known: list[str] = list(ccxt.exchanges)
-    if exchange_id not in known:
-        close = difflib.get_close_matches(exchange_id, known, n=3)
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
-        raise LiveTradingError(f"ccxt knows no exchange '{exchange_id}'{hint}")
-    needed = getattr(ccxt, exchange_id)().requiredCredentials
-    return frozenset(name for name, required in needed.items() if required)
-
-
-def open_live_exchange(
-    trading: TradingConfig,
-    exchange_config: ExchangeConfig,
-    keystore: Keystore | None,
-    *,
-    api_url: str | None = None,
-) -> Any:
-    """A ccxt exchange carrying the keystore's keys, for `LiveBroker`; refuses unless allowed.
-
-    Args:
-        trading: `[trading]`: `mode` must be `"live"` and `allow_live` true.
-        exchange_config: The `[[exchanges]]` entry; its `key_name` names the keystore entry.
-        keystore: The opened keystore.
-        api_url: Base URL replacing the exchange's hosts (a local stand-in in tests).
-
-    Raises:
-        LiveGuardError: a switch is off, or the keys are missing or for another exchange.
-        KeystoreError: the keystore has no such entry, or it fails its integrity check.
-        DownloadError: ccxt knows no such exchange.
-    """
-    name = exchange_config.name
-    if trading.mode != "live":
-        raise LiveGuardError(
-            f'live trading is off: [trading] mode is "{trading.mode}"; set mode = "live" '
-            "and allow_live = true to trade with real money"
-        )
-    if not trading.allow_live:
-        raise LiveGuardError(
-            '[trading] mode is "live" but allow_live is false; live trading needs that second '
-            "switch set to true as well"
-        )
-    if not exchange_config.key_name:
-        raise LiveGuardError(
-            f"the [[exchanges]] entry '{name}' has no key_name; store its keys in the keystore "
-            "and set key_name to that entry"
-        )
-    if keystore is None:
-        raise LiveGuardError("live trading needs exchange keys from the encrypted keystore")
-    keys = keystore.get(exchange_config.key_name)
-    if keys.exchange != name:
-        raise LiveGuardError(
-            f"keystore entry '{keys.name}' holds keys for {keys.exchange}, not for {name}"
-        )
-    exchange = create_exchange(name, spot_only=True)
-    exchange.apiKey, exchange.secret = keys.api_key, keys.secret
-    if keys.password:
-        exchange.password = keys.password
-    if exchange_config.sandbox:
-        exchange.set_sandbox_mode(True)
-    if api_url:
-        exchange.urls["api"] = redirect_api(exchange.urls["api"], api_url)
-    if "fetchMargins" in exchange.options:
-        # Spot only: the margin pair lists cost three signed requests per start and are unused.
-        exchange.options["fetchMargins"] = False
-    exchange.options[_GUARD_KEY] = _GUARD
-    return exchange
-
-
 def _exchange_message(exc: Exception, exchange_id: str) -> str:
     """The exchange's own words from a ccxt error (`binance {"code":-2010,"msg":"..."}`)."""
     text = str(exc)
@@ -294,7 +210,7 @@ class LiveBroker:
     ) -> None:
         import ccxt  # lazy: see the module docstring
 
-        if exchange.options.get(_GUARD_KEY) is not _GUARD:
+        if not guarded(exchange):
             raise LiveGuardError(
                 "a live broker only accepts an exchange opened by open_live_exchange, which "
                 "checks the live switches and takes the keys from the keystore"
@@ -494,11 +410,20 @@ class LiveBroker:
         args = (symbol, kind, order.side.value, float(amount), price_arg, params)
         return prepared, args
 
+    def rules(self, symbol: str) -> MarketRules:
+        """The market's amount step and minimums (given, or ccxt's market limits)."""
+        return self._rules.get(symbol) or rules_from_ccxt(
+            self._exchange.market(symbol), self._exchange.precisionMode
+        )
+
+    def smallest_amount(self, symbol: str) -> Decimal:
+        """The least amount the exchange trades: its amount step or minimum, the larger."""
+        rules = self.rules(symbol)
+        return Decimal(str(max(rules.amount_step, rules.min_amount)))
+
     def _below_minimum(self, order: Order, last_price: Decimal | None) -> str:
         """Why the order is under the market's minimums, or '' when it is not."""
-        rules = self._rules.get(order.symbol) or rules_from_ccxt(
-            self._exchange.market(order.symbol), self._exchange.precisionMode
-        )
+        rules = self.rules(order.symbol)
         min_amount = Decimal(str(rules.min_amount))
         if order.amount <= 0 or order.amount < min_amount:
             return (

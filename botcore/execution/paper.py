@@ -64,7 +64,7 @@ from botcore.execution.fills import (
 )
 from botcore.execution.orders import Fill, Order, OrderStatus, OrderType, Side
 
-__all__ = ["Bar", "BarResult", "PaperBroker"]
+__all__ = ["Bar", "BarResult", "PaperBroker", "order_after_fill"]
 
 _QUANTUM = Decimal("1e-8")
 _WORKING = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
@@ -440,24 +440,28 @@ class PaperBroker:
 
     @staticmethod
     def _booked(order: Order, fill: Fill) -> Order:
-        """`order` after `fill`: filled amount, average price (to 1e-8), fees and status."""
-        filled = order.filled + fill.amount
-        average = fill.price
-        if order.average_price is not None and order.filled > 0:
-            total = order.average_price * order.filled + fill.price * fill.amount
-            average = (total / filled).quantize(_QUANTUM, ROUND_HALF_EVEN)
-        done = filled >= order.amount
-        return replace(
-            order,
-            filled=filled,
-            average_price=average,
-            fee=order.fee + fill.fee,
-            status=OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
-            updated_ms=fill.timestamp_ms,
-        )
+        return order_after_fill(order, fill)
 
     @staticmethod
     def _reject(order: Order, reason: str, bar: Bar) -> Order:
         return replace(
             order, status=OrderStatus.REJECTED, reject_reason=reason, updated_ms=bar.timestamp_ms
         )
+
+
+def order_after_fill(order: Order, fill: Fill) -> Order:
+    """`order` after `fill`: filled amount, average price (to 1e-8), fees and status."""
+    filled = order.filled + fill.amount
+    average = fill.price
+    if order.average_price is not None and order.filled > 0:
+        total = order.average_price * order.filled + fill.price * fill.amount
+        average = (total / filled).quantize(_QUANTUM, ROUND_HALF_EVEN)
+    done = filled >= order.amount
+    return replace(
+        order,
+        filled=filled,
+        average_price=average,
+        fee=order.fee + fill.fee,
+        status=OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED,
+        updated_ms=fill.timestamp_ms,
+    )

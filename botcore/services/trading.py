@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import difflib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
 from botcore.config import Settings
 from botcore.engine.ledger import Book
-from botcore.engine.runner import run_id_for
+from botcore.engine.runner import account_name, run_id_for
 from botcore.engine.state import RunState
 from botcore.engine.trader import (
     BREAKER_KEY,
@@ -49,7 +49,6 @@ __all__ = ["ManualOrder", "TradingError", "TradingService"]
 _STEP = Decimal("1e-8")
 # A limit price this far from the last price is far more likely a typo than a plan.
 _MAX_LIMIT_DEVIATION = Decimal("0.5")
-_ACCOUNT = "paper"
 
 
 class TradingError(BotcoreError):
@@ -88,6 +87,8 @@ class TradingService:
         )
         self.risk = RiskManager(settings.risk)
         self.run_id = run_id_for(settings)
+        self.account = account_name(settings)
+        self.live = trading.mode == "live"
 
     # -- what can be traded ---------------------------------------------------------------------
     def symbols(self) -> tuple[str, ...]:
@@ -201,7 +202,7 @@ class TradingService:
             TradingError: no open position (none at all for "all").
         """
         if symbol.strip().lower() == "all":
-            held = [p.symbol for p in self.store.positions(_ACCOUNT)]
+            held = [p.symbol for p in self.store.positions(self.account)]
             if not held:
                 raise TradingError("there are no open positions to close")
             return [self.sell(s, actor=actor, request_id=f"{request_id}|{s}") for s in sorted(held)]
@@ -242,10 +243,10 @@ class TradingService:
         last = state.marks.get(symbol)
         if last is None:
             raise TradingError(f"no {symbol} price yet: the engine has not seen a {symbol} bar")
-        balances = self.store.balances(_ACCOUNT) or {
+        balances = self.store.balances(self.account) or {
             self.quote: Decimal(str(self.settings.trading.starting_balance))
         }
-        positions = {p.symbol: p for p in self.store.positions(_ACCOUNT)}
+        positions = {p.symbol: p for p in self.store.positions(self.account)}
         return state, Book(balances, positions), last
 
     def _reference_price(self, symbol: str, price: Decimal | None, last: Decimal) -> Decimal:
@@ -294,11 +295,13 @@ class TradingService:
         order = Order(
             id=self._order_id(symbol, request_id), symbol=symbol, side=side, type=kind,
             amount=amount, status=OrderStatus.NEW, created_ms=clock, updated_ms=clock,
-            price=price, reason="manual",
+            price=price, reason="manual", exchange=self.account,
         )  # fmt: skip
         order = self.broker.accept(order, clock)
         if order.status is OrderStatus.REJECTED:
             raise TradingError(f"the {symbol} order was refused: {order.reject_reason}")
+        if self.live:  # the engine sends it at its next bar, after adopting it
+            order = replace(order, status=OrderStatus.NEW)
         value = order.amount * reference
         detail = f"{side} {order.amount.normalize()} {symbol} {kind}" + (
             f" at {price.normalize()}" if price is not None else ""

@@ -432,11 +432,12 @@ class FakeBinanceTrading:
             reserved = quantity * (order.price or self.price)
             self.balances[quote][1] -= reserved
             self.balances[quote][0] += reserved - cost  # a better price gives change back
-            commission, asset = quantity * _COMMISSION, base
+            # Binance charges (and reports) commission at the asset's 8 decimals
+            commission, asset = (quantity * _COMMISSION).quantize(_EIGHT), base
             self.balances.setdefault(base, [Decimal(0), Decimal(0)])[0] += quantity - commission
         else:
             self.balances[base][1] -= quantity
-            commission, asset = cost * _COMMISSION, quote
+            commission, asset = (cost * _COMMISSION).quantize(_EIGHT), quote
             self.balances.setdefault(quote, [Decimal(0), Decimal(0)])[0] += cost - commission
         order.executed += quantity
         order.quote_done += cost

@@ -41,7 +41,7 @@ def _ask_passphrase(confirm: bool) -> str:
     return str(typer.prompt("Keystore passphrase", hide_input=True, confirmation_prompt=confirm))
 
 
-def _open(path: Path) -> Keystore:
+def open_keystore(path: Path) -> Keystore:
     if not path.is_file():
         raise KeystoreError(
             f"no keystore at {path}; add keys first with `tradechat keys add NAME --exchange ID`"
@@ -75,7 +75,7 @@ def add(
     try:
         needed = required_credentials(exchange)
         if keystore.exists():
-            store = _open(keystore)
+            store = open_keystore(keystore)
         else:
             phrase = resolve_passphrase(lambda: _ask_passphrase(confirm=True))
             store = Keystore.create(keystore, phrase)
@@ -97,7 +97,7 @@ def list_keys(ctx: typer.Context, keystore: KeystoreOpt = DEFAULT_KEYSTORE) -> N
     """Show the entries: name and exchange (never a key or secret)."""
     console = app_context(ctx).console
     try:
-        store = _open(keystore)
+        store = open_keystore(keystore)
     except BotcoreError as exc:
         fail(console, str(exc))
     if not store.names():
@@ -120,7 +120,7 @@ def remove(
     """Delete an entry from the keystore."""
     console = app_context(ctx).console
     try:
-        store = _open(keystore)
+        store = open_keystore(keystore)
         store.remove(name)
     except BotcoreError as exc:
         fail(console, str(exc))

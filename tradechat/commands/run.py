@@ -16,6 +16,7 @@ from botcore.errors import BotcoreError
 from tradechat.context import app_context, fail
 
 if TYPE_CHECKING:  # the engine (sqlmodel, ~0.8 s) loads only when `run` runs
+    from botcore.engine.live_trader import FlushReport
     from botcore.engine.runner import EngineRunner
     from botcore.engine.trader import BarReport
 
@@ -35,6 +36,22 @@ def _announce(log: Any, report: BarReport) -> None:
         log.info("decision", stream=report.stream, action=report.action, ts=report.timestamp_ms)
 
 
+def _announce_flush(log: Any, report: FlushReport) -> None:
+    """Log what sending orders to the exchange did (after its commit)."""
+    for order in report.orders:
+        log.info("order", order_id=order.id, symbol=order.symbol, side=str(order.side),
+                 type=str(order.type), status=str(order.status), amount=str(order.amount),
+                 exchange_order_id=order.exchange_order_id, reason=order.reason,
+                 reject_reason=order.reject_reason or None)  # fmt: skip
+    for fill in report.fills:
+        log.info(
+            "fill", order_id=fill.order_id, side=str(fill.side), amount=str(fill.amount),
+            price=str(fill.price), fee=str(fill.fee), fee_currency=fill.fee_currency,
+        )  # fmt: skip
+    for error in report.errors:
+        log.warning("order not sent, retried at the next bar", error=error)
+
+
 async def _main(
     runner: EngineRunner, console: Console, until_end: bool, speed: float | None, log: Any
 ) -> bool:
@@ -52,7 +69,10 @@ async def _main(
             _announce(log, report)
             bar.update(task, advance=1, equity=f"equity {report.equity:,.2f}")
 
-        summary = await runner.run(stop, until_end=until_end, on_bar=on_bar, speed=speed)
+        summary = await runner.run(
+            stop, until_end=until_end, on_bar=on_bar, speed=speed,
+            on_flush=lambda report: _announce_flush(log, report),
+        )  # fmt: skip
     return summary.finished
 
 
@@ -70,9 +90,22 @@ def run(
     log_file: Annotated[
         Path, typer.Option("--log-file", help="JSON-lines log of every order, fill and decision.")
     ] = Path("user_data/logs/tradechat.jsonl"),
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-url",
+            help="Base URL replacing the exchange's REST host (a mirror, or a local stand-in).",
+        ),
+    ] = None,
+    keystore: Annotated[
+        Path,
+        typer.Option("--keystore", help="Keystore with the exchange keys (live mode only)."),
+    ] = Path("user_data/keystore.json"),
 ) -> None:
-    """Run the trading engine: paper trading on replayed real candles by default. Every order,
-    fill and balance change is committed before it is logged; a restart resumes where it stopped."""
+    """Run the trading engine: paper trading on replayed real candles by default; live candles
+    with `[market] source = "exchange"`, real orders with `[trading] mode = "live"` (and
+    allow_live). Every order, fill and balance change is committed before it is logged or sent;
+    a restart resumes where it stopped and, live, reconciles open orders with the exchange."""
     app = app_context(ctx)
     console = app.console
     import structlog
@@ -82,13 +115,17 @@ def run(
     configure_logging(log_file, console=False)
     log = structlog.get_logger("tradechat.engine")
     settings = app.settings
-    if settings.trading.mode == "live":
-        fail(console, "live trading runs through the live broker, which `tradechat run` does not "
-                      "start yet; use trading.mode = 'paper'")  # fmt: skip
     from botcore.engine.runner import EngineRunner
 
+    venues = {s.exchange or settings.data.default_exchange for s in settings.market.symbols}
+    api_urls = dict.fromkeys(venues, api_url) if api_url else None
     try:
-        runner = EngineRunner(settings)
+        keys = None
+        if settings.trading.mode == "live":
+            from tradechat.commands.keys import open_keystore
+
+            keys = open_keystore(keystore)
+        runner = EngineRunner(settings, api_urls=api_urls, keystore=keys)
     except BotcoreError as exc:
         fail(console, str(exc))
     try:
@@ -98,7 +135,8 @@ def run(
         book = runner.trader.book
         held = ", ".join(f"{p.symbol} {p.amount}" for p in book.positions.values()) or "none"
         console.print(
-            f"{'replay finished' if finished else 'stopped between two bars'}: "
+            f"{'replay finished' if finished else 'stopped between two bars'} "
+            f"({runner.trader.account}): "
             f"{settings.trading.quote} {book.balance(settings.trading.quote):,.2f}, "
             f"positions: {held}, trades: {len(runner.store.trades())}"
         )
