@@ -10,7 +10,15 @@ import json
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 
-__all__ = ["RunState"]
+__all__ = ["BREAKER_KEY", "CONTROL_KEY", "PAUSED_KEY", "STATE_KEY", "RunState"]
+
+# Keys of the engine's entries in the store's key/value state (read by the services too).
+STATE_KEY = "engine.run_state"
+BREAKER_KEY = "engine.breaker"
+# Written by the trading service (another task or process) whenever it adds a manual order or
+# pauses/resumes: the trader rereads orders and the pause flag only when this token changes.
+CONTROL_KEY = "engine.control"
+PAUSED_KEY = "engine.paused"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from botcore.config import Settings
 from botcore.engine.ledger import Book, apply_fill
-from botcore.engine.state import RunState
+from botcore.engine.state import BREAKER_KEY, CONTROL_KEY, PAUSED_KEY, STATE_KEY, RunState
 from botcore.engine.streams import Decision, MarketStream
 from botcore.execution.orders import (
     Fill,
@@ -38,12 +38,6 @@ from botcore.timeframes import MS_PER_DAY
 __all__ = ["BREAKER_KEY", "CONTROL_KEY", "PAUSED_KEY", "STATE_KEY", "BarReport", "Trader",
            "account_state"]  # fmt: skip
 
-STATE_KEY = "engine.run_state"
-BREAKER_KEY = "engine.breaker"
-# Written by the trading service (another task or process) whenever it adds a manual order or
-# pauses/resumes: the trader rereads orders and the pause flag only when this token changes.
-CONTROL_KEY = "engine.control"
-PAUSED_KEY = "engine.paused"
 _STOP_REASONS = ("stop_loss", "trailing_stop")
 
 
