@@ -2,10 +2,11 @@
 
 Serves `GET /api/v3/exchangeInfo` (a minimal but real-format spot entry per symbol) and
 `GET /api/v3/klines` (arrays of strings exactly like Binance) from real recorded candles, honouring
-`startTime`, `endTime` and `limit` so a client really has to paginate. It is stricter than Binance
-where that catches client bugs: an unknown query parameter or a `limit` above 1000 is refused with
-Binance's own error codes. Faults can be injected: 429 answers with `Retry-After`, and an outage
-(503 with an HTML page) once a number of pages has been served.
+`startTime`, `endTime` and `limit` so a client really has to paginate; with `serve_tickers`, also
+`GET /api/v3/ticker/24hr`, derived from the same candles as they stand at `server_time_ms`. It is
+stricter than Binance where that catches client bugs: an unknown query parameter or a `limit`
+above 1000 is refused with Binance's own error codes. Faults can be injected: 429 answers with
+`Retry-After`, and an outage (503 with an HTML page) once a number of pages has been served.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ _OUTAGE_PAGE = (
     "<body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>"
 )
 _KLINES_PARAMS = {"symbol", "interval", "startTime", "endTime", "limit", "timeZone"}
+_TICKER_PARAMS = {"symbol", "symbols"}
+_DAY_MS = 86_400_000
+_ZERO_WIRE = "0.00000000"
+_JSON = "application/json;charset=UTF-8"
 # Binance's spot intervals (https://developers.binance.com, "Kline/Candlestick data").
 _INTERVALS = {
     "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d",
@@ -142,6 +147,10 @@ class FakeBinance:
         retry_after_s: The `Retry-After` header sent with a 429.
         fail_after_pages: Once this many klines pages have been served, answer 503 (an outage).
         klines_requests: The query of every klines request received, in order.
+        serve_tickers: Also serve `/api/v3/ticker/24hr` (see `_ticker_24hr`); off by default so
+            tests that route that path themselves keep their own handler.
+        tickers_rate_limited: The next this-many ticker requests are answered 429.
+        ticker_requests: The query of every ticker request received, in order.
     """
 
     server: HTTPServer
@@ -152,6 +161,9 @@ class FakeBinance:
     fail_after_pages: int | None = None
     klines_requests: list[dict[str, str]] = field(default_factory=list)
     pages_served: int = 0
+    serve_tickers: bool = False
+    tickers_rate_limited: int = 0
+    ticker_requests: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.server.expect_request("/api/v3/exchangeInfo", method="GET").respond_with_handler(
@@ -160,6 +172,10 @@ class FakeBinance:
         self.server.expect_request("/api/v3/klines", method="GET").respond_with_handler(
             self._klines
         )
+        if self.serve_tickers:
+            self.server.expect_request("/api/v3/ticker/24hr", method="GET").respond_with_handler(
+                self._tickers
+            )
 
     @property
     def api_url(self) -> str:
@@ -248,6 +264,104 @@ class FakeBinance:
             content_type="application/json;charset=UTF-8",
             headers={"x-mbx-used-weight": "2", "x-mbx-used-weight-1m": "2"},
         )
+
+    def _listed(self) -> set[str]:
+        """Symbol ids exchangeInfo lists and those the klines route knows."""
+        return {symbol for symbol, _ in self.klines} | {"BTCUSDT", "ETHUSDT"}
+
+    def _tickers(self, request: Request) -> Response:
+        query = dict(request.args.items())
+        self.ticker_requests.append(query)
+        if self.tickers_rate_limited > 0:
+            self.tickers_rate_limited -= 1
+            return _error(
+                429,
+                -1003,
+                "Too many requests; current limit of IP(127.0.0.1) is 6000 requests per minute.",
+                {"Retry-After": str(self.retry_after_s)},
+            )
+        unknown = set(query) - _TICKER_PARAMS
+        if unknown:
+            return _error(
+                400,
+                -1104,
+                f"Not all sent parameters were read; read '{len(query) - len(unknown)}' "
+                f"parameter(s) but was sent '{len(query)}'.",
+            )
+        if "symbol" in query and "symbols" in query:
+            return _error(400, -1128, "Combination of optional parameters invalid.")
+        listed = self._listed()
+        if "symbol" in query:
+            if query["symbol"] not in listed:
+                return _error(400, -1121, "Invalid symbol.")
+            return Response(json.dumps(self._ticker_24hr(query["symbol"])), content_type=_JSON)
+        if "symbols" in query:
+            try:
+                wanted = json.loads(query["symbols"])
+            except ValueError:
+                wanted = None
+            if not isinstance(wanted, list) or not all(isinstance(w, str) for w in wanted):
+                return _error(400, -1100, "Illegal characters found in parameter 'symbols'.")
+            if any(w not in listed for w in wanted):
+                return _error(400, -1121, "Invalid symbol.")
+        else:
+            wanted = sorted(listed)
+        body = [self._ticker_24hr(market_id) for market_id in dict.fromkeys(wanted)]
+        return Response(json.dumps(body), content_type=_JSON)
+
+    def _ticker_24hr(self, market_id: str) -> dict[str, Any]:
+        """Binance's full 24 h ticker of one symbol at `server_time_ms`, from its klines.
+
+        Uses the symbol's finest recorded interval. `lastPrice` is the close of the last kline
+        closed by then, `prevClosePrice` the close of the last one before the 24 h window; open,
+        high, low, volume, quote volume and trade count come from the klines closed inside the
+        window, the weighted average from quote volume / volume. What klines do not record is sent
+        as Binance sends it when it has none: zero bid, ask and last quantity (an empty book),
+        trade ids -1. A market without closed klines gets Binance's never-traded answer: zeros.
+        """
+        now = self.server_time_ms
+        series = [(timeframe_ms(tf), rows) for (sym, tf), rows in self.klines.items()
+                  if sym == market_id and rows]  # fmt: skip
+        step, rows = min(series, key=lambda s: s[0]) if series else (0, [])
+        opens = [row[0] for row in rows]
+        closed = rows[: bisect.bisect_right(opens, now - step)]
+        start = bisect.bisect_left(opens, now - _DAY_MS)
+        window = closed[start:]
+        last = Decimal(closed[-1][4]) if closed else Decimal(0)
+        previous = Decimal(closed[start - 1][4]) if 0 < start <= len(closed) else Decimal(0)
+        open_ = Decimal(window[0][1]) if window else last
+        volume = sum((Decimal(r[5]) for r in window), Decimal(0))
+        quote_volume = sum((Decimal(r[7]) for r in window), Decimal(0))
+        change = last - open_
+        percent = (change / open_ * 100).quantize(Decimal("0.001")) if open_ else Decimal(0)
+        average = quote_volume / volume if volume and quote_volume else Decimal(0)
+
+        def wire(value: Decimal) -> str:
+            return f"{value.quantize(_EIGHT_PLACES):f}"
+
+        return {
+            "symbol": market_id,
+            "priceChange": wire(change),
+            "priceChangePercent": f"{percent:f}",
+            "weightedAvgPrice": wire(average),
+            "prevClosePrice": wire(previous),
+            "lastPrice": wire(last),
+            "lastQty": _ZERO_WIRE,
+            "bidPrice": _ZERO_WIRE,
+            "bidQty": _ZERO_WIRE,
+            "askPrice": _ZERO_WIRE,
+            "askQty": _ZERO_WIRE,
+            "openPrice": wire(open_),
+            "highPrice": wire(max((Decimal(r[2]) for r in window), default=last)),
+            "lowPrice": wire(min((Decimal(r[3]) for r in window), default=last)),
+            "volume": wire(volume),
+            "quoteVolume": wire(quote_volume),
+            "openTime": now - _DAY_MS,
+            "closeTime": now,
+            "firstId": -1,
+            "lastId": -1,
+            "count": sum(int(r[8]) for r in window),
+        }
 
     @staticmethod
     def _select(
