@@ -19,15 +19,19 @@ from botcore.errors import ConfigError
 
 __all__ = [
     "BacktestConfig",
+    "ChatConfig",
     "DataConfig",
     "DatabaseConfig",
+    "DiscordConfig",
     "ExchangeConfig",
+    "LlmConfig",
     "MarketConfig",
     "MarketSymbol",
     "OptimizeConfig",
     "RiskConfig",
     "Settings",
     "StrategiesConfig",
+    "TelegramConfig",
     "TradingConfig",
     "load_settings",
 ]
@@ -142,6 +146,55 @@ class ExchangeConfig(_Section):
     key_name: str | None = None
 
 
+class TelegramConfig(_Section):
+    """`[telegram]`: the Telegram bot; it starts with `tradechat run` when it has a token."""
+
+    # The bot token from @BotFather; or env TRADECHAT_TELEGRAM_TOKEN (kept out of files).
+    token: str | None = Field(None, repr=False)
+    # Bot API root; python-telegram-bot appends the token (a local Bot API server, a proxy).
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    # Numeric Telegram user ids: members may read, admins may also trade, the owner may go live.
+    allowed_users: tuple[int, ...] = ()
+    admins: tuple[int, ...] = ()
+    owner: int | None = None
+
+
+class DiscordConfig(_Section):
+    """`[discord]`: the Discord bot; it starts with `tradechat run` when it has a token."""
+
+    # The bot token from the developer portal; or env TRADECHAT_DISCORD_TOKEN.
+    token: str | None = Field(None, repr=False)
+    # Guilds to register the slash commands in (instantly); empty: globally (slow to appear).
+    guild_ids: tuple[int, ...] = ()
+    # Channel ids whose plain messages go to the language parser (slash commands work anywhere).
+    channels: tuple[int, ...] = ()
+    # Role names: members may read, admins may also trade; the owner is a user id.
+    allowed_roles: tuple[str, ...] = ()
+    admin_roles: tuple[str, ...] = ()
+    owner: int | None = None
+
+
+class LlmConfig(_Section):
+    """`[llm]`: an OpenAI-compatible model for plain language; unset, the offline parser runs."""
+
+    # e.g. "http://127.0.0.1:11434/v1" (Ollama) or "https://api.openai.com/v1"
+    base_url: str | None = None
+    model: str | None = None
+    # Name of the environment variable holding the API key (never the key itself).
+    api_key_env: str = "TRADECHAT_LLM_API_KEY"
+    timeout_s: float = Field(10.0, gt=0, le=120)
+    # "tools" (function calling) or "json_schema" (structured output), whichever the server does.
+    style: Literal["tools", "json_schema"] = "tools"
+
+
+class ChatConfig(_Section):
+    """`[chat]`: the command router's policy, the same on every platform."""
+
+    # Seconds a "Confirm?" button stays valid.
+    confirm_ttl_s: float = Field(120.0, gt=0, le=3600)
+
+
 class Settings(BaseSettings):
     """Every section; unknown keys are errors so a typo never passes silently."""
 
@@ -158,6 +211,10 @@ class Settings(BaseSettings):
     trading: TradingConfig = TradingConfig()
     risk: RiskConfig = RiskConfig()
     exchanges: tuple[ExchangeConfig, ...] = ()
+    chat: ChatConfig = ChatConfig()
+    telegram: TelegramConfig = TelegramConfig()
+    discord: DiscordConfig = DiscordConfig()
+    llm: LlmConfig = LlmConfig()
 
     @classmethod
     def settings_customise_sources(

@@ -56,6 +56,11 @@ class MarketStream:
         self.window = max(_MIN_WINDOW, 3 * self.strategy.warmup())
         self._index()
 
+    def use(self, strategy: Strategy) -> None:
+        """Decide with `strategy` from the next bar on (a run-time strategy assignment)."""
+        self.strategy = strategy
+        self.window = max(_MIN_WINDOW, 3 * strategy.warmup())
+
     def _index(self) -> None:
         frame = self.candles.frame
         self.timestamps = frame["timestamp"].to_numpy(dtype=np.int64)

@@ -14,7 +14,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
-from botcore.config import Settings
+from pydantic import ValidationError
+
+from botcore.config import RiskConfig, Settings
 from botcore.engine.ledger import Book, apply_fill
 from botcore.engine.state import BREAKER_KEY, CONTROL_KEY, PAUSED_KEY, STATE_KEY, RunState
 from botcore.engine.streams import Decision, MarketStream
@@ -32,6 +34,7 @@ from botcore.execution.positions import ClosedTrade
 from botcore.persistence import Store, UnitOfWork
 from botcore.persistence.records import SignalRecord
 from botcore.risk import AccountState, BreakerState, HeldPosition, RiskManager
+from botcore.strategy.registry import get_strategy
 from botcore.symbols import base_asset
 from botcore.timeframes import MS_PER_DAY
 
@@ -115,6 +118,35 @@ class Trader:
         self.breaker = BreakerState.from_json(self.store.state(BREAKER_KEY))
         self._control: str | None = None
         self.paused = False
+        self._base_settings = self.settings
+        self._apply_overrides()
+
+    def _apply_overrides(self) -> None:
+        """Risk settings and strategy assignments changed at run time (they outlive restarts).
+
+        An override that no longer validates (a hand-edited row) is ignored, and the
+        configured value stays in force."""
+        overrides = self.store.risk_settings()
+        if overrides:
+            base = self._base_settings.risk.model_dump()
+            try:
+                risk = RiskConfig.model_validate(base | overrides)
+            except ValidationError:
+                risk = self._base_settings.risk
+            self.settings = self._base_settings.model_copy(update={"risk": risk})
+            self.risk = RiskManager(risk)
+        for assignment in self.store.strategy_assignments():
+            if assignment.exchange != self.account:
+                continue
+            for stream in self.streams:
+                if stream.symbol != assignment.symbol:
+                    continue
+                if stream.strategy.name == assignment.strategy and (
+                    dict(stream.strategy.params) == dict(assignment.params)
+                ):
+                    continue
+                folder = self.settings.strategies.folder
+                stream.use(get_strategy(assignment.strategy, folder)(**assignment.params))
 
     def cursors(self) -> list[int | None]:
         """The last bar processed per stream (None: not started)."""
@@ -129,6 +161,7 @@ class Trader:
             return
         self._control = token
         self.paused = self.store.state(PAUSED_KEY) == "true"
+        self._apply_overrides()
         for order in self.store.orders(open_only=True):
             if order.id in self.open_orders:
                 continue

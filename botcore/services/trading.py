@@ -1,4 +1,4 @@
-"""Manual trading: buy, sell and close by hand, pause and resume new entries.
+"""Manual trading: buy, sell and close by hand.
 
 Every front end (chat, the TUI, a script) goes through `TradingService`, which never touches the
 engine's memory: it checks the request against the persisted account (the same risk rules the
@@ -6,6 +6,9 @@ strategies meet), writes the accepted order and an audit entry in one transactio
 engine's control token. The engine adopts the order at its next bar and works it like any other,
 so a manual market order fills at the next bar's open with fees and slippage, in paper and in a
 replay alike, and a crash between the two steps loses nothing.
+
+`preview=True` runs every check and sizes the order without writing anything (what a chat
+confirmation shows before the user presses Confirm).
 
 Sizes: a buy takes `amount` (base currency) or `quote_amount` (spent in the quote currency, fee
 included in the risk check); a sell takes `amount`, `fraction` of the position, or neither (all).
@@ -16,21 +19,14 @@ confirmation pressed twice) never makes a second order.
 from __future__ import annotations
 
 import difflib
-import uuid
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
 from botcore.config import Settings
 from botcore.engine.ledger import Book
 from botcore.engine.runner import account_name, run_id_for
-from botcore.engine.state import RunState
-from botcore.engine.trader import (
-    BREAKER_KEY,
-    CONTROL_KEY,
-    PAUSED_KEY,
-    STATE_KEY,
-    account_state,
-)
+from botcore.engine.state import BREAKER_KEY, CONTROL_KEY, STATE_KEY, RunState
+from botcore.engine.trader import account_state
 from botcore.errors import BotcoreError
 from botcore.execution.orders import (
     Order,
@@ -75,7 +71,7 @@ class ManualOrder:
 
 
 class TradingService:
-    """Manual orders and entry control over one engine's store."""
+    """Manual orders over one engine's store."""
 
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
@@ -95,32 +91,6 @@ class TradingService:
         """The symbols the engine runs (a manual order can only fill on a bar it processes)."""
         return tuple(dict.fromkeys(s.symbol for s in self.settings.market.symbols))
 
-    def paused(self) -> bool:
-        """True when new entries are paused."""
-        return self.store.state(PAUSED_KEY) == "true"
-
-    # -- control --------------------------------------------------------------------------------
-    def pause(self, actor: str) -> bool:
-        """Pause new entries (exits, protective orders and manual orders go on).
-
-        Returns:
-            False when entries were already paused (nothing written).
-        """
-        return self._set_paused(True, actor)
-
-    def resume(self, actor: str) -> bool:
-        """Resume new entries; False when they were not paused."""
-        return self._set_paused(False, actor)
-
-    def _set_paused(self, paused: bool, actor: str) -> bool:
-        if self.paused() == paused:
-            return False
-        with self.store.transaction() as uow:
-            uow.set_state(PAUSED_KEY, "true" if paused else "false")
-            uow.set_state(CONTROL_KEY, uuid.uuid4().hex)
-            uow.audit(actor, "pause" if paused else "resume", "new entries", self._clock_or_zero())
-        return True
-
     # -- orders ---------------------------------------------------------------------------------
     def buy(
         self,
@@ -131,6 +101,7 @@ class TradingService:
         price: Decimal | None = None,
         actor: str,
         request_id: str,
+        preview: bool = False,
     ) -> ManualOrder:
         """Buy `amount` of the base currency, or for `quote_amount` of the quote currency.
 
@@ -144,7 +115,7 @@ class TradingService:
             if value is not None and value <= 0:
                 raise TradingError(f"the {name} must be positive, not {value}")
         symbol = self._symbol(symbol)
-        existing = self._existing(symbol, request_id)
+        existing = None if preview else self._existing(symbol, request_id)
         if existing is not None:
             return existing
         state, book, last = self._snapshot(symbol)
@@ -152,7 +123,8 @@ class TradingService:
         size = amount if amount is not None else _floor(quote_amount / reference)  # type: ignore[operator]
         if size <= 0:
             raise TradingError(f"{quote_amount} {self.quote} buys less than {_STEP} {symbol}")
-        return self._submit(symbol, Side.BUY, size, price, last, state, book, actor, request_id)
+        return self._submit(symbol, Side.BUY, size, price, last, state, book, actor, request_id,
+                            preview)  # fmt: skip
 
     def sell(
         self,
@@ -163,6 +135,7 @@ class TradingService:
         price: Decimal | None = None,
         actor: str,
         request_id: str,
+        preview: bool = False,
     ) -> ManualOrder:
         """Sell `amount`, a `fraction` (0 < f <= 1) of the position, or all of it (neither).
 
@@ -177,7 +150,7 @@ class TradingService:
         if fraction is not None and not 0 < fraction <= 1:
             raise TradingError(f"the fraction must be above 0 and at most 1, not {fraction}")
         symbol = self._symbol(symbol)
-        existing = self._existing(symbol, request_id)
+        existing = None if preview else self._existing(symbol, request_id)
         if existing is not None:
             return existing
         state, book, last = self._snapshot(symbol)
@@ -193,9 +166,12 @@ class TradingService:
             raise TradingError(f"you can sell at most {available.normalize()} {symbol} ({why})")
         if size <= 0:
             raise TradingError(f"that sells nothing of your {available.normalize()} {symbol}")
-        return self._submit(symbol, Side.SELL, size, price, last, state, book, actor, request_id)
+        return self._submit(symbol, Side.SELL, size, price, last, state, book, actor, request_id,
+                            preview)  # fmt: skip
 
-    def close(self, symbol: str, *, actor: str, request_id: str) -> list[ManualOrder]:
+    def close(
+        self, symbol: str, *, actor: str, request_id: str, preview: bool = False
+    ) -> list[ManualOrder]:
         """Sell the whole position of `symbol` at market, or of every symbol for "all".
 
         Raises:
@@ -205,8 +181,11 @@ class TradingService:
             held = [p.symbol for p in self.store.positions(self.account)]
             if not held:
                 raise TradingError("there are no open positions to close")
-            return [self.sell(s, actor=actor, request_id=f"{request_id}|{s}") for s in sorted(held)]
-        return [self.sell(symbol, actor=actor, request_id=request_id)]
+            return [
+                self.sell(s, actor=actor, request_id=f"{request_id}|{s}", preview=preview)
+                for s in sorted(held)
+            ]
+        return [self.sell(symbol, actor=actor, request_id=request_id, preview=preview)]
 
     # -- helpers --------------------------------------------------------------------------------
     def _symbol(self, symbol: str) -> str:
@@ -279,7 +258,7 @@ class TradingService:
 
     def _submit(
         self, symbol: str, side: Side, amount: Decimal, price: Decimal | None, last: Decimal,
-        state: RunState, book: Book, actor: str, request_id: str,
+        state: RunState, book: Book, actor: str, request_id: str, preview: bool,
     ) -> ManualOrder:  # fmt: skip
         clock = state.clock_ms
         assert clock is not None  # _snapshot refused a state without a clock
@@ -306,14 +285,13 @@ class TradingService:
         detail = f"{side} {order.amount.normalize()} {symbol} {kind}" + (
             f" at {price.normalize()}" if price is not None else ""
         )
+        if preview:  # checked and sized, nothing written
+            return ManualOrder(order, last, value, verdict.message)
         with self.store.transaction() as uow:
             uow.save_order(order)
             uow.audit(actor, "manual_order", f"{order.id}: {detail}", clock)
             uow.set_state(CONTROL_KEY, order.id)
         return ManualOrder(order, last, value, verdict.message)
-
-    def _clock_or_zero(self) -> int:
-        return RunState.from_json(self.store.state(STATE_KEY)).clock_ms or 0
 
 
 def _floor(value: Decimal) -> Decimal:

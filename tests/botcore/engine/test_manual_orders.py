@@ -21,6 +21,7 @@ from botcore.engine.streams import merged_bars
 from botcore.execution.fills import market_fill_price
 from botcore.execution.orders import OrderStatus, OrderType
 from botcore.persistence import Store
+from botcore.services.control import EngineControl
 from botcore.services.trading import TradingError, TradingService
 
 SLIPPAGE = 0.0005
@@ -186,7 +187,7 @@ def test_pause_stops_strategy_entries_until_resumed(tmp_path: Path) -> None:
     runner = EngineRunner(settings)
     store = Store.open(settings.database.url)
     try:
-        service = TradingService(settings, store)
+        service = EngineControl(settings, store)
         assert service.pause("tg:1") and not service.pause("tg:1")
         bars = merged_bars(runner.streams, runner.trader.cursors(), runner.start_ms)
         for n, (j, i) in enumerate(bars):
