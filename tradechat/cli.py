@@ -21,6 +21,7 @@ from tradechat.commands import (
     lookahead,
     market,
     optimize,
+    parse,
     run,
     strategies,
 )
@@ -73,6 +74,7 @@ app.add_typer(keys.app, name="keys")
 app.command("export")(export.export)
 app.command("scan")(market.scan)
 app.command("arbitrage")(market.arbitrage)
+app.command("parse")(parse.parse)
 
 
 def main() -> None:
