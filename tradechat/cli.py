@@ -14,6 +14,7 @@ from botcore.config import load_settings
 from botcore.errors import BotcoreError
 from tradechat.commands import (
     backtest,
+    chat,
     data,
     demo,
     export,
@@ -22,6 +23,7 @@ from tradechat.commands import (
     market,
     optimize,
     parse,
+    portfolio,
     run,
     strategies,
 )
@@ -75,6 +77,8 @@ app.command("export")(export.export)
 app.command("scan")(market.scan)
 app.command("arbitrage")(market.arbitrage)
 app.command("parse")(parse.parse)
+app.command("chat")(chat.chat)
+app.command("portfolio")(portfolio.portfolio)
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ import heapq
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ from botcore.data.exchanges import (
 )
 from botcore.data.quality import check_candles
 from botcore.engine.streams import MarketStream
+from botcore.engine.tickers import fetch_last_prices
 from botcore.strategy.registry import get_strategy
 
 __all__ = ["ExchangeSource", "live_stream_key"]
@@ -238,6 +240,18 @@ class ExchangeSource:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+    async def last_prices(self) -> dict[str, Decimal]:
+        """Last traded price of each streamed symbol, exact, from its exchange's tickers; a symbol
+        streamed from two exchanges is priced by the first that quotes it. Call after `start`."""
+        prices: dict[str, Decimal] = {}
+        for exchange_id, client in self._clients.items():
+            mine = [f.stream.spec.symbol for f in self._feeds if f.exchange_id == exchange_id]
+            wanted = [s for s in mine if s not in prices]
+            prices |= await fetch_last_prices(
+                client, wanted, self._retry, sleep=self._sleep, on_retry=self._count_retry
+            )
+        return prices
 
     # -- requests -----------------------------------------------------------------------------
     def _queue(self, j: int, feed: _Feed, after_ms: int) -> None:

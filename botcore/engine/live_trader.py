@@ -64,8 +64,16 @@ class LiveTrader(Trader):
                          account=execution.account, opening_balances=opening_balances)  # fmt: skip
         self.live = execution
 
-    def flush(self) -> FlushReport:
-        """Send every committed `new` order; book and commit what the exchange answered."""
+    def has_unsent(self) -> bool:
+        """True when a committed order waits to be sent."""
+        return any(o.status is OrderStatus.NEW for o in self.open_orders.values())
+
+    def flush(self, prices: Mapping[str, Decimal] | None = None) -> FlushReport:
+        """Send every committed `new` order; book and commit what the exchange answered.
+
+        `prices` (the tickers' last prices) check a market order's minimum value; without one,
+        the last bar's close does."""
+        prices = prices or {}
         report = FlushReport()
         for _ in range(_ROUNDS):
             pending = sorted(
@@ -76,8 +84,9 @@ class LiveTrader(Trader):
                 break
             updates, errors = [], []
             for order in pending:
+                last = prices.get(order.symbol) or self.run_state.marks.get(order.symbol)
                 try:
-                    updates.append(self.live.send(order, self.run_state.marks.get(order.symbol)))
+                    updates.append(self.live.send(order, last))
                 except LiveTradingError as exc:  # state unknown: retried at the next flush
                     _log.warning("order %s not sent: %s", order.id, exc)
                     errors.append(f"{order.symbol} {order.side} {order.id}: {exc}")

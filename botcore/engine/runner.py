@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 
 from botcore.config import Settings
 from botcore.data.catalog import DataCatalog
+from botcore.data.exchanges import DownloadError
 from botcore.engine.exchange_source import ExchangeSource
 from botcore.engine.live_execution import LiveExecution
 from botcore.engine.live_trader import FlushReport, LiveTrader
@@ -32,6 +34,8 @@ from botcore.persistence import Store
 from botcore.security.keystore import Keystore
 from botcore.strategy.registry import get_strategy
 from botcore.timeframes import parse_datetime, to_ms
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["EngineRunner", "RunSummary", "account_name", "build_streams", "run_id_for"]
 
@@ -187,8 +191,20 @@ class EngineRunner:
                     if on_bar is not None:
                         on_bar(report)
                     if live is not None:
-                        self._flushed(await asyncio.to_thread(live.flush), on_flush)
+                        # tickers cost request weight: asked for only when there is an order to send
+                        prices = await self._prices() if live.has_unsent() else {}
+                        self._flushed(await asyncio.to_thread(live.flush, prices), on_flush)
         return RunSummary(done, finished=False)
+
+    async def _prices(self) -> dict[str, Decimal]:
+        """The tickers' last prices; none when the exchange will not say (the bar's close then
+        stands in for the minimum-value check)."""
+        assert self.source is not None
+        try:
+            return await self.source.last_prices()
+        except DownloadError as exc:
+            _log.warning("no tickers: %s", exc)
+            return {}
 
     def _flushed(self, report: FlushReport, on_flush: Callable[[FlushReport], None] | None) -> None:
         self.last_flush = report

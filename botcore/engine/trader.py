@@ -17,6 +17,7 @@ from typing import Protocol
 from pydantic import ValidationError
 
 from botcore.config import RiskConfig, Settings
+from botcore.engine.alerts import alert_fires
 from botcore.engine.ledger import Book, apply_fill
 from botcore.engine.state import BREAKER_KEY, CONTROL_KEY, PAUSED_KEY, STATE_KEY, RunState
 from botcore.engine.streams import Decision, MarketStream
@@ -32,7 +33,7 @@ from botcore.execution.orders import (
 from botcore.execution.paper import Bar, BarResult, PaperBroker
 from botcore.execution.positions import ClosedTrade
 from botcore.persistence import Store, UnitOfWork
-from botcore.persistence.records import SignalRecord
+from botcore.persistence.records import AlertRecord, SignalRecord
 from botcore.risk import AccountState, BreakerState, HeldPosition, RiskManager
 from botcore.strategy.registry import get_strategy
 from botcore.symbols import base_asset
@@ -56,6 +57,7 @@ class BarReport:
     equity: Decimal
     action: str
     breaker: BreakerState
+    alerts: tuple[AlertRecord, ...] = ()  # price alerts this bar fired
 
 
 class Execution(Protocol):
@@ -118,6 +120,7 @@ class Trader:
         self.breaker = BreakerState.from_json(self.store.state(BREAKER_KEY))
         self._control: str | None = None
         self.paused = False
+        self.alerts = self.store.alerts(active_only=True)
         self._base_settings = self.settings
         self._apply_overrides()
 
@@ -161,6 +164,7 @@ class Trader:
             return
         self._control = token
         self.paused = self.store.state(PAUSED_KEY) == "true"
+        self.alerts = self.store.alerts(active_only=True)
         self._apply_overrides()
         for order in self.store.orders(open_only=True):
             if order.id in self.open_orders:
@@ -201,11 +205,17 @@ class Trader:
         for o in order:
             changed[o.id] = o
         book, state = self._settle(stream, book, state, changed, fills, trades, close_ms)
+        fired = tuple(
+            replace(a, triggered_ms=close_ms)
+            for a in self.alerts
+            if a.symbol == bar.symbol and alert_fires(a, bar.timestamp_ms, bar.high, bar.low)
+        )
 
         state_text = state.to_json()
         self._commit(
-            stream, bar, decision, action, equity, changed, fills, trades, book, state_text, breaker
-        )
+            stream, bar, decision, action, equity, changed, fills, trades, book, state_text,
+            breaker, fired,
+        )  # fmt: skip
         # committed: only now does the engine's memory (and anyone listening) learn of it
         self.book, self.run_state, self.breaker = book, state, breaker
         self._state_text = state_text
@@ -214,16 +224,21 @@ class Trader:
                 self.open_orders.pop(o.id, None)
             else:
                 self.open_orders[o.id] = o
+        if fired:
+            done = {a.id for a in fired}
+            self.alerts = [a for a in self.alerts if a.id not in done]
         return BarReport(stream.key, bar.timestamp_ms, tuple(fills), tuple(changed.values()),
-                         tuple(trades), equity, action, breaker)  # fmt: skip
+                         tuple(trades), equity, action, breaker, fired)  # fmt: skip
 
     def _commit(
         self, stream: MarketStream, bar: Bar, decision: Decision, action: str, equity: Decimal,
         changed: dict[str, Order], fills: list[Fill], trades: list[ClosedTrade], book: Book,
-        state_text: str, breaker: BreakerState,
+        state_text: str, breaker: BreakerState, fired: tuple[AlertRecord, ...],
     ) -> None:  # fmt: skip
         """Write everything one bar changed in one transaction."""
         with self.store.transaction() as uow:
+            for alert in fired:
+                uow.save_alert(alert)
             for o in changed.values():
                 uow.save_order(o)
             for fill in fills:

@@ -37,14 +37,16 @@ from tests.fakes.binance_trading import FakeBinanceTrading, closes_from_csv
 API_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"  # noqa: S105
 MINUTE_MS = 60_000
+
 START_MS = 1_749_000_000_000  # 2025-06-04 01:20 UTC, inside the recorded month
 
 
 class Market:
     """The simulated clock, and the trading stand-in's price kept at the last closed minute."""
 
-    def __init__(self, fake: FakeBinanceTrading, opens: list[int]) -> None:
+    def __init__(self, fake: FakeBinanceTrading, data: FakeBinance, opens: list[int]) -> None:
         self.fake = fake
+        self.data = data
         self.opens = opens
         self.now_ms = START_MS
         self._sync()
@@ -63,6 +65,7 @@ class Market:
         self._sync()
 
     def _sync(self) -> None:
+        self.data.server_time_ms = self.now_ms  # the tickers' "now"
         closed = bisect.bisect_right(self.opens, self.now_ms - MINUTE_MS) - 1
         if closed > self.fake.cursor:
             self.fake.advance(closed - self.fake.cursor)
@@ -82,12 +85,12 @@ def exchange(
     httpserver_ipv4: HTTPServer, recorded: tuple[list[list[Any]], list[Decimal], list[int]]
 ) -> tuple[FakeBinanceTrading, Market]:
     klines, closes, opens = recorded
-    FakeBinance(httpserver_ipv4, {("BTCUSDT", "1m"): klines})
+    data = FakeBinance(httpserver_ipv4, {("BTCUSDT", "1m"): klines}, serve_tickers=True)
     fake = FakeBinanceTrading(
         httpserver_ipv4, API_KEY, SECRET, closes, cursor=0,
         balances={"BTC": [Decimal(0), Decimal(0)], "USDT": [Decimal(10_000), Decimal(0)]},
     )  # fmt: skip
-    return fake, Market(fake, opens)
+    return fake, Market(fake, data, opens)
 
 
 @pytest.fixture
@@ -178,6 +181,7 @@ def test_live_engine_trades_on_the_exchange_and_its_ledger_equals_the_account(
         assert any(f.fee_currency == "BTC" for f in fills if f.side is Side.BUY)
         # the ledger kept from fills equals the account the exchange reports
         assert ledger == exchange_totals(fake)
+        assert market.data.ticker_requests, "the engine read the tickers before sending"
         assert store.trades(), "round trips closed"
         assert {t.exit_reason for t in store.trades()} <= {"exit_signal", "stop_loss"}
     finally:

@@ -17,12 +17,15 @@ import pytest
 
 from botcore.config import Settings
 from botcore.engine.runner import EngineRunner
+from botcore.engine.state import RunState
 from botcore.engine.streams import merged_bars
+from botcore.errors import StrategyNotFoundError
 from botcore.execution.fills import market_fill_price
 from botcore.execution.orders import OrderStatus, OrderType
 from botcore.persistence import Store
-from botcore.services.control import EngineControl
+from botcore.services.control import ControlError, EngineControl
 from botcore.services.trading import TradingError, TradingService
+from botcore.services.watch import WatchError, WatchService
 
 SLIPPAGE = 0.0005
 FEE = Decimal("0.001")
@@ -212,3 +215,83 @@ def test_pause_stops_strategy_entries_until_resumed(tmp_path: Path) -> None:
     finally:
         store.close()
         runner.close()
+
+
+def test_a_risk_change_applies_from_the_next_bar_and_survives_a_restart(rig: Rig) -> None:
+    control = EngineControl(rig.runner.settings, rig.service_store)
+    change = control.set_risk("stop_loss_pct", 5.0, "tg:1")
+    assert (change.before, change.after) == (2.0, 5.0)
+    rig.service.buy("BTC/USDT", amount=Decimal("0.01"), actor="a", request_id="b")
+    rig.step()
+    [protective] = [o for o in rig.runner.store.orders(open_only=True) if o.reason == "protective"]
+    [fill] = rig.runner.store.fills()
+    assert protective.stop_price == (fill.price * Decimal("0.95")).quantize(Decimal("1e-8"))
+    assert rig.runner.trader.risk.config.stop_loss_pct == 5.0
+    restarted = EngineRunner(rig.runner.settings, store=rig.runner.store)
+    assert restarted.trader.settings.risk.stop_loss_pct == 5.0
+    assert control.risk().stop_loss_pct == 5.0
+
+
+def test_a_strategy_assignment_switches_the_stream_and_bad_requests_write_nothing(
+    rig: Rig,
+) -> None:
+    control = EngineControl(rig.runner.settings, rig.service_store)
+    before = _counts(rig.service_store)
+    with pytest.raises(ControlError, match="not accepted"):
+        control.set_risk("max_open_positions", 0, "a")
+    with pytest.raises(ControlError, match="cannot be changed from chat"):
+        control.set_risk("cooldown_minutes", 5, "a")
+    with pytest.raises(StrategyNotFoundError, match="rsi_reversion"):
+        control.set_strategy("rsi_reverson", None, "a")
+    with pytest.raises(ControlError, match="does not trade ETH/USDT"):
+        control.set_strategy("rsi_reversion", "ETH/USDT", "a")
+    assert _counts(rig.service_store) == before
+    assert rig.service_store.risk_settings() == {}
+
+    [assignment] = control.set_strategy("rsi_reversion", "BTC/USDT", "tg:1")
+    assert assignment.strategy == "rsi_reversion" and control.strategy_of("BTC/USDT") == (
+        "rsi_reversion"
+    )
+    assert rig.runner.streams[0].strategy.name == "ema_cross"
+    rig.step()
+    assert rig.runner.streams[0].strategy.name == "rsi_reversion"
+    assert [a.action for a in rig.service_store.audit_log()][-1] == "set_strategy"
+
+
+def test_a_price_alert_fires_once_on_the_first_bar_reaching_it(rig: Rig) -> None:
+    watch = WatchService(rig.runner.settings, rig.service_store)
+    last = RunState.from_json(rig.service_store.state("engine.run_state")).marks["BTC/USDT"]
+    with pytest.raises(WatchError, match="already above"):
+        watch.add_alert("BTC/USDT", "above", last - 1, "a")
+    with pytest.raises(WatchError, match="it trades BTC/USDT"):
+        watch.add_alert("ETH/USDT", "above", Decimal(1), "a")
+    target = (last * Decimal("1.004")).quantize(Decimal("0.01"))
+    alert = watch.add_alert("BTC/USDT", "above", target, "tg:1")
+    stream = rig.runner.streams[0]
+    fired_at, seen = None, []
+    for _ in range(200):
+        j, i = next(rig.bars)
+        seen.append(i)
+        report = rig.runner.trader.process(j, i)
+        if report.alerts:
+            fired_at = i
+            break
+    assert fired_at is not None, "BTC rose 0.4% within 200 hours"
+    highs = [Decimal(str(stream.bar_values(k)["high"])) for k in seen]
+    assert highs[-1] >= target and all(h < target for h in highs[:-1])  # the first bar reaching it
+    [stored] = rig.service_store.alerts()
+    assert stored.id == alert.id and stored.triggered_ms == report.timestamp_ms + stream.step_ms
+    assert watch.alerts() == []
+    rig.step(5)  # fires once only
+    assert rig.service_store.alerts()[0].triggered_ms == stored.triggered_ms
+
+
+def test_the_watchlist_takes_markets_with_prices_only(rig: Rig) -> None:
+    watch = WatchService(rig.runner.settings, rig.service_store)
+    assert watch.watch("ETH/USDT", "a") and not watch.watch("ETH/USDT", "a")
+    assert watch.watch("BTC/USDT", "a")
+    with pytest.raises(WatchError, match="no prices for DOGE/USDT"):
+        watch.watch("DOGE/USDT", "a")
+    assert watch.watchlist() == ["ETH/USDT", "BTC/USDT"]
+    assert watch.unwatch("ETH/USDT", "a") and not watch.unwatch("ETH/USDT", "a")
+    assert watch.watchlist() == ["BTC/USDT"]
