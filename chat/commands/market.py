@@ -104,9 +104,13 @@ def _chart_text(c: PriceChart) -> str:
     lines = f"{c.strategy} indicators" if c.strategy else "EMA 20 and EMA 50"
     entries = sum(1 for m in c.marks if m.kind == "entry")
     exits = len(c.marks) - entries
+    last_open = c.timestamps_ms[-1]
+    stale = ""
+    if c.clock_ms - last_open > 2 * (last_open - c.timestamps_ms[-2] if len(c.close) > 1 else 0):
+        stale = f" (the local data ends there; the engine's clock is {when(c.clock_ms)})"
     return (
-        f"**{c.symbol} {c.timeframe}** · {len(c.close)} candles up to {when(c.clock_ms)} "
-        f"({c.exchange})\n"
+        f"**{c.symbol} {c.timeframe}** · {len(c.close)} candles up to {when(last_open)} "
+        f"({c.exchange}){stale}\n"
         f"Last close {price_text(Decimal(str(last)))} · {pct(change)} over the chart · "
         f"low {price_text(Decimal(str(min(c.low))))}, high {price_text(Decimal(str(max(c.high))))}"
         f"\nLines: {lines} · the bot's trades in view: {entries} entries, {exits} exits"

@@ -30,7 +30,8 @@ def demo(
     ),
 ) -> None:
     """Backtest every built-in strategy on bundled Binance BTC/USDT 1h candles, compare them, run a
-    two-symbol portfolio on BTC and ETH, prove no look-ahead, and write the charts."""
+    two-symbol portfolio on BTC and ETH, prove no look-ahead, write the charts; then paper-trade
+    a replay and talk to the bot about it through its console face."""
     from botcore.charts import backtest_chart, comparison_chart
 
     app = app_context(ctx)
@@ -103,3 +104,7 @@ def demo(
     portfolio.write_json(json_path)
     console.print(f"charts: {', '.join(str(p) for p in [compare_path, portfolio_path, *written])}")
     console.print(f"trades and equity as JSON: {json_path}")
+    from tradechat.commands.demo_chat import chat_tour
+
+    images = chat_tour(console, out)
+    console.print(f"chart replies saved: {', '.join(str(p) for p in images)}")

@@ -33,7 +33,7 @@ async def test_chart_attaches_the_services_png_up_to_the_engines_clock(ctx: BotC
     assert asked.reply.image_name == "chart.png"
     assert png_size(asked.reply.image) == (1080, 810)
     text = asked.text
-    assert f"**ETH/USDT 15m** · 120 candles up to {when(drawn.clock_ms)} (binance)" in text
+    assert f"**ETH/USDT 15m** · 120 candles up to {when(drawn.timestamps_ms[-1])} (binance)" in text
     assert when(drawn.clock_ms) == "2023-06-04 13:45 UTC"
     assert f"Last close {price_text(Decimal(str(drawn.close[-1])))}" in text
     assert f"{pct((drawn.close[-1] / drawn.close[0] - 1) * 100)} over the chart" in text
