@@ -27,3 +27,11 @@ def test_quick_start_targets_exist_and_install_the_project_themselves() -> None:
     assert "make demo" in README and "make test" in README
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make lint" in ci and "make test" in ci and "postgresql" in ci
+
+
+def test_every_chat_command_is_in_the_readme_table() -> None:
+    from chat import registry
+
+    section = README.split("### Chat commands", 1)[1].split("\n### ", 1)[0]
+    listed = set(re.findall(r"^\| `/([a-z_]+)", section, re.M))
+    assert listed == set(registry.COMMANDS) - {"unknown"}
