@@ -22,7 +22,7 @@ from botcore.services import trades as trades_service
 from botcore.timeframes import MS_PER_DAY
 from chat import intents as i
 from chat.commands.base import Call, handles
-from chat.commands.format import amount, money, pct, signed, when
+from chat.commands.format import amount, money, pct, price_text, signed, when
 from chat.reply import Reply, table
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ __all__ = [
     "performance",
     "portfolio",
     "positions",
-    "price_text",
     "profit",
     "stats",
     "status",
@@ -52,13 +51,6 @@ T = TypeVar("T")
 DEFAULT_TRADES = 10
 MAX_ROWS = 50
 _NEVER_RAN = "The engine has not processed a bar yet (start it with `tradechat run`)."
-
-
-def price_text(value: Decimal) -> str:
-    """A price: to the cent from 1 up, else six significant digits (`0.0000123457`)."""
-    if abs(value) >= 1:
-        return money(value)
-    return amount(Decimal(f"{value:.6g}"))
 
 
 def _units(asset: str, value: Decimal, quote: str) -> str:

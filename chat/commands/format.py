@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
-__all__ = ["amount", "money", "pct", "signed", "when"]
+__all__ = ["amount", "money", "pct", "price_text", "signed", "when"]
 
 _CENT = Decimal("0.01")
 
@@ -33,6 +33,13 @@ def amount(value: Decimal) -> str:
     """An asset amount with its meaningful digits: `0.015`, `2`, never `1.5E-7`."""
     text = f"{value.normalize():f}"
     return text
+
+
+def price_text(value: Decimal) -> str:
+    """A price: to the cent from 1 up, else six significant digits (`0.0000123457`)."""
+    if abs(value) >= 1:
+        return money(value)
+    return amount(Decimal(f"{value:.6g}"))
 
 
 def when(ms: int | None) -> str:

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 
 from botcore.errors import BotcoreError, DataNotFoundError
 from chat import intents as i
-from chat.commands.account import price_text
 from chat.commands.base import Call, handles
-from chat.commands.format import amount, money, pct, when
+from chat.commands.format import amount, money, pct, price_text, when
 from chat.reply import Reply, plain_text, table
 
 if TYPE_CHECKING:

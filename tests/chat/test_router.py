@@ -88,7 +88,9 @@ def _text(reply: Reply) -> str:
     return " ".join(reply.text.split())
 
 
-async def test_a_stranger_gets_one_refusal_and_nothing_else(router: Router, ctx: BotContext) -> None:
+async def test_a_stranger_gets_one_refusal_and_nothing_else(
+    router: Router, ctx: BotContext
+) -> None:
     for reply in (
         await router.handle_text(STRANGER, "/buy btc 0.01"),
         await router.handle_command(STRANGER, "status", {}),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the engine (sqlmodel, ~0.8 s) loads only when `run` runs
     from botcore.engine.live_trader import FlushReport
     from botcore.engine.runner import EngineRunner
     from botcore.engine.trader import BarReport
+    from chat.surfaces import Surfaces
 
 __all__ = ["run"]
 
@@ -53,12 +54,32 @@ def _announce_flush(log: Any, report: FlushReport) -> None:
 
 
 async def _main(
-    runner: EngineRunner, console: Console, until_end: bool, speed: float | None, log: Any
+    runner: EngineRunner, console: Console, until_end: bool | None, speed: float | None, log: Any
 ) -> bool:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    from chat.commands import BotContext
+    from chat.surfaces import start_surfaces
+
+    settings = runner.settings
+    # the chat shares the engine's store (never closes it: the runner does)
+    surfaces = await start_surfaces(settings, BotContext(settings, runner.store))
+    if surfaces.names:
+        console.print(f"chat: {', '.join(surfaces.names)} connected")
+    if until_end is None:  # with chat, the bot stays up after a replay until stopped
+        until_end = not settings.market.loop and not surfaces.names
+    try:
+        return await _engine(runner, console, until_end, speed, log, stop, surfaces)
+    finally:
+        await surfaces.stop()
+
+
+async def _engine(
+    runner: EngineRunner, console: Console, until_end: bool, speed: float | None, log: Any,
+    stop: asyncio.Event, surfaces: Surfaces,
+) -> bool:  # fmt: skip
     total = runner.remaining()
     columns = (TextColumn("replaying"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[equity]}"), TimeElapsedColumn())  # fmt: skip
@@ -67,12 +88,16 @@ async def _main(
 
         def on_bar(report: BarReport) -> None:
             _announce(log, report)
+            surfaces.notify_bar(report)
             bar.update(task, advance=1, equity=f"equity {report.equity:,.2f}")
 
+        def on_flush(report: FlushReport) -> None:
+            _announce_flush(log, report)
+            surfaces.notify_flush(report)
+
         summary = await runner.run(
-            stop, until_end=until_end, on_bar=on_bar, speed=speed,
-            on_flush=lambda report: _announce_flush(log, report),
-        )  # fmt: skip
+            stop, until_end=until_end, on_bar=on_bar, speed=speed, on_flush=on_flush
+        )
     return summary.finished
 
 
@@ -129,9 +154,10 @@ def run(
     except BotcoreError as exc:
         fail(console, str(exc))
     try:
-        finished = asyncio.run(
-            _main(runner, console, until_end or not settings.market.loop, speed, log)
-        )
+        try:
+            finished = asyncio.run(_main(runner, console, True if until_end else None, speed, log))
+        except BotcoreError as exc:
+            fail(console, str(exc))
         book = runner.trader.book
         held = ", ".join(f"{p.symbol} {p.amount}" for p in book.positions.values()) or "none"
         console.print(

@@ -12,9 +12,8 @@ from botcore.services.equity import daily, equity
 from botcore.services.performance import performance, stats
 from botcore.services.positions import positions
 from botcore.services.trades import profit, trades
-from chat.commands.account import price_text
 from chat.commands.base import BotContext
-from chat.commands.format import amount, money, pct, signed, when
+from chat.commands.format import amount, money, pct, price_text, signed, when
 from tests.chat.commands.asking import ask, png_size
 from tests.chat.commands.conftest import Replay
 

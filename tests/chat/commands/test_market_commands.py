@@ -18,9 +18,8 @@ from botcore.market.scanner import ScanParams
 from botcore.persistence import Store
 from botcore.services.charts import price_chart
 from botcore.services.history import engine_clock_ms
-from chat.commands.account import price_text
 from chat.commands.base import BotContext
-from chat.commands.format import money, pct, when
+from chat.commands.format import money, pct, price_text, when
 from chat.commands.market import local_catalog
 from tests.chat.commands.asking import ask, png_size
 from tests.chat.commands.conftest import Replay, replay_settings
