@@ -1,7 +1,8 @@
 """Who may use the bot, and as what: platform allow-lists turned into roles.
 
 A caller is identified by platform and user id. Telegram lists user ids (`allowed_users`,
-`admins`, `owner`); Discord lists role names (`allowed_roles`, `admin_roles`) and an owner id;
+`admins`, `owner`); Discord lists role names (`allowed_roles`, `admin_roles`), which count only
+in the servers listed in `guild_ids` (the adapter reads roles from those), and an owner id;
 the local console is the machine's owner. Anyone else gets no role: the router refuses them
 and does nothing else.
 """
@@ -71,6 +72,10 @@ class AccessPolicy:
         config = self.discord
         if config.owner is not None and user_id == str(config.owner):
             return "owner"
+        if not config.guild_ids:
+            # role names are not tied to a server: without guild_ids any server that adds the
+            # bot could make itself an "admin" role, so roles count only in configured guilds
+            return None
         if set(roles) & set(config.admin_roles):
             return "admin"
         if set(roles) & set(config.allowed_roles):

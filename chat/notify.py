@@ -17,7 +17,9 @@ once when it ends, not on every bar.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Notifier",
+    "Outbox",
     "alert_line",
     "breaker_line",
     "fill_line",
@@ -155,3 +158,62 @@ def merge(replies: Sequence[Reply]) -> list[Reply]:
         else:
             merged.append(reply)
     return merged
+
+
+class Outbox:
+    """Notifications queued by the engine's synchronous hooks and sent in the background.
+
+    Everything queued while a send is under way goes out merged into one message, so a busy bar
+    makes one notification, not ten. A failure to send is the `send` function's to log.
+
+    Args:
+        send: Delivers one reply to the platform's recipients (never raises).
+        name: The background task's name.
+    """
+
+    def __init__(self, send: Callable[[Reply], Awaitable[None]], name: str) -> None:
+        self._send = send
+        self._name = name
+        self._notifier = Notifier()
+        self._queue: asyncio.Queue[Reply] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start sending (call inside the running event loop)."""
+        self._task = asyncio.create_task(self._run(), name=self._name)
+
+    def bar(self, report: BarReport) -> None:
+        """Queue what a committed bar did (fills, trades, breaker, alerts)."""
+        self.put(self._notifier.bar(report))
+
+    def flush(self, report: FlushReport) -> None:
+        """Queue what sending orders to the exchange did."""
+        self.put(self._notifier.flush(report))
+
+    def put(self, reply: Reply | None) -> None:
+        """Queue one reply (None is ignored)."""
+        if reply is not None:
+            self._queue.put_nowait(reply)
+
+    async def stop(self, drain_s: float = 5.0) -> None:
+        """Send what is queued (at most `drain_s` seconds), then stop."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._queue.join(), drain_s)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                for reply in merge(batch):
+                    await self._send(reply)
+            finally:
+                for _ in batch:
+                    self._queue.task_done()

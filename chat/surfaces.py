@@ -7,6 +7,7 @@ of every committed bar and every sent order to push notifications.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import TYPE_CHECKING, Protocol
@@ -87,6 +88,10 @@ async def start_surfaces(settings: Settings, context: BotContext) -> Surfaces:
 
         wanted.append(("discord", DiscordBot(settings, router)))
     started = Surfaces([])
+    if wanted:  # train the language parser once, off the event loop, before the first message
+        from chat.parse import default_parser
+
+        await asyncio.to_thread(default_parser(settings.trading.quote).fit)
     for name, surface in wanted:
         try:
             await surface.start()

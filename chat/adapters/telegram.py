@@ -47,7 +47,7 @@ from botcore.errors import ConfigError
 from chat import registry
 from chat.access import Caller
 from chat.adapters.telegram_render import ButtonData, Outgoing, outgoing
-from chat.notify import Notifier, merge
+from chat.notify import Outbox
 from chat.reply import Reply, plain_text, strip_markup
 from chat.router import Progress, Router
 
@@ -144,9 +144,7 @@ class TelegramBot:
         self._concurrency = concurrent_updates
         self._app: App | None = None
         self._buttons = ButtonData()
-        self._notifier = Notifier()
-        self._outbox: asyncio.Queue[Reply] = asyncio.Queue()
-        self._sender: asyncio.Task[None] | None = None
+        self._outbox = Outbox(self.notify, "telegram-notify")
 
     @property
     def recipients(self) -> list[int]:
@@ -186,7 +184,7 @@ class TelegramBot:
             await _close(app)
             raise
         self._app = app
-        self._sender = asyncio.create_task(self._send_notifications(), name="telegram-notify")
+        self._outbox.start()
         _log.info("Telegram bot @%s polling", app.bot.username)
 
     async def stop(self) -> None:
@@ -194,13 +192,7 @@ class TelegramBot:
         app = self._app
         if app is None:
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._outbox.join(), _DRAIN_S)
-        if self._sender is not None:
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
-            self._sender = None
+        await self._outbox.stop(_DRAIN_S)
         self._app = None
         await _close(app)
 
@@ -368,27 +360,11 @@ class TelegramBot:
         """Queue what a committed bar did (fills, trades, breaker, alerts) for the recipients.
 
         Synchronous, for the engine's `on_bar` hook; the queue is sent in the background."""
-        self._queue(self._notifier.bar(report))
+        self._outbox.bar(report)
 
     def notify_flush(self, report: FlushReport) -> None:
         """Queue what sending orders to the exchange did (fills, refusals, failures)."""
-        self._queue(self._notifier.flush(report))
-
-    def _queue(self, reply: Reply | None) -> None:
-        if reply is not None:
-            self._outbox.put_nowait(reply)
-
-    async def _send_notifications(self) -> None:
-        while True:
-            batch = [await self._outbox.get()]
-            while not self._outbox.empty():
-                batch.append(self._outbox.get_nowait())
-            try:
-                for reply in merge(batch):
-                    await self.notify(reply)
-            finally:
-                for _ in batch:
-                    self._outbox.task_done()
+        self._outbox.flush(report)
 
 
 def _keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
