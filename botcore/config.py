@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from botcore.errors import ConfigError
 
 __all__ = [
+    "RUNTIME_RISK_RULES",
     "BacktestConfig",
     "ChatConfig",
     "DataConfig",
@@ -121,6 +122,17 @@ class TradingConfig(_Section):
     slippage: float = Field(0.0005, ge=0, lt=0.1)
     # Percent of equity per new position.
     stake_pct: float = Field(25.0, gt=0, le=100)
+
+
+# The `[risk]` rules that may be changed while the engine runs (chat's `set_risk`).
+RUNTIME_RISK_RULES = (
+    "risk_per_trade_pct",
+    "max_open_positions",
+    "max_daily_loss_pct",
+    "max_drawdown_pct",
+    "stop_loss_pct",
+    "take_profit_pct",
+)
 
 
 class RiskConfig(_Section):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 __all__ = [
     "INTENT_TYPES",
@@ -72,14 +72,7 @@ RiskParam = Literal[
     "stop_loss_pct",
     "take_profit_pct",
 ]
-RISK_PARAMS: tuple[RiskParam, ...] = (
-    "risk_per_trade_pct",
-    "max_open_positions",
-    "max_daily_loss_pct",
-    "max_drawdown_pct",
-    "stop_loss_pct",
-    "take_profit_pct",
-)
+RISK_PARAMS: tuple[RiskParam, ...] = get_args(RiskParam)
 
 
 @dataclass(frozen=True)

@@ -128,21 +128,11 @@ class LiveTrader(Trader):
             return FlushReport()
         state_text = state.to_json()
         with self.store.transaction() as uow:
-            for o in changed.values():
-                uow.save_order(o)
-            for fill in fills:
-                uow.save_fill(fill)
-            self._save_books(uow, fills, book)
-            for trade in trades:
-                uow.save_trade(trade)
+            self._write(uow, changed, fills, trades, book)
             if state_text != self._state_text:
                 uow.set_state(STATE_KEY, state_text)
         self.book, self.run_state, self._state_text = book, state, state_text
-        for o in changed.values():
-            if o.status.final:
-                self.open_orders.pop(o.id, None)
-            else:
-                self.open_orders[o.id] = o
+        self._remember(changed)
         return FlushReport(tuple(changed.values()), tuple(fills), tuple(trades))
 
     def _book(

@@ -219,11 +219,7 @@ class Trader:
         # committed: only now does the engine's memory (and anyone listening) learn of it
         self.book, self.run_state, self.breaker = book, state, breaker
         self._state_text = state_text
-        for o in changed.values():
-            if o.status.final:
-                self.open_orders.pop(o.id, None)
-            else:
-                self.open_orders[o.id] = o
+        self._remember(changed)
         if fired:
             done = {a.id for a in fired}
             self.alerts = [a for a in self.alerts if a.id not in done]
@@ -239,13 +235,7 @@ class Trader:
         with self.store.transaction() as uow:
             for alert in fired:
                 uow.save_alert(alert)
-            for o in changed.values():
-                uow.save_order(o)
-            for fill in fills:
-                uow.save_fill(fill)
-            self._save_books(uow, fills, book)
-            for trade in trades:
-                uow.save_trade(trade)
+            self._write(uow, changed, fills, trades, book)
             uow.save_equity(bar.timestamp_ms, equity)
             if decision.enter or decision.exit:
                 uow.save_signal(
@@ -263,6 +253,27 @@ class Trader:
             if breaker != self.breaker:
                 uow.set_state(BREAKER_KEY, breaker.to_json())
             uow.set_cursor(stream.key, bar.timestamp_ms)
+
+    def _write(
+        self, uow: UnitOfWork, changed: dict[str, Order], fills: Sequence[Fill],
+        trades: Sequence[ClosedTrade], book: Book,
+    ) -> None:  # fmt: skip
+        """Orders, fills, the books they changed and closed trades, into an open transaction."""
+        for o in changed.values():
+            uow.save_order(o)
+        for fill in fills:
+            uow.save_fill(fill)
+        self._save_books(uow, fills, book)
+        for trade in trades:
+            uow.save_trade(trade)
+
+    def _remember(self, changed: dict[str, Order]) -> None:
+        """After the commit: final orders leave the working set, the others are updated."""
+        for o in changed.values():
+            if o.status.final:
+                self.open_orders.pop(o.id, None)
+            else:
+                self.open_orders[o.id] = o
 
     def _save_books(self, uow: UnitOfWork, fills: Sequence[Fill], book: Book) -> None:
         """Balances and positions touched by `fills` (they change only through fills)."""

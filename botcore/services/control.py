@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from botcore.config import RiskConfig, Settings
+from botcore.config import RUNTIME_RISK_RULES, RiskConfig, Settings
 from botcore.engine.runner import account_name
 from botcore.engine.state import CONTROL_KEY, PAUSED_KEY, STATE_KEY, RunState
 from botcore.errors import BotcoreError
@@ -22,15 +22,8 @@ from botcore.strategy.registry import get_strategy
 
 __all__ = ["ControlError", "EngineControl", "RiskChange"]
 
-# The rules chat may change (the issue's `set_risk` params); the rest stay in the config file.
-SETTABLE = (
-    "risk_per_trade_pct",
-    "max_open_positions",
-    "max_daily_loss_pct",
-    "max_drawdown_pct",
-    "stop_loss_pct",
-    "take_profit_pct",
-)
+# The rules that may change at run time (chat's `set_risk`); the rest stay in the config file.
+SETTABLE = RUNTIME_RISK_RULES
 
 
 class ControlError(BotcoreError):

@@ -10,9 +10,10 @@ replay alike, and a crash between the two steps loses nothing.
 `preview=True` runs every check and sizes the order without writing anything (what a chat
 confirmation shows before the user presses Confirm).
 
-Sizes: a buy takes `amount` (base currency) or `quote_amount` (spent in the quote currency, fee
-included in the risk check); a sell takes `amount`, `fraction` of the position, or neither (all).
-A `price` makes it a limit order. `request_id` makes a submission idempotent: the same id (a chat
+Sizes: a buy takes `amount` (base currency), `quote_amount` (spent in the quote currency, fee
+included in the risk check) or neither (the strategies' `stake_pct`, within the risk limits); a
+sell takes `amount`, `fraction` of the position, or neither (all). A `price` makes it a limit
+order. `request_id` makes a submission idempotent: the same id (a chat
 confirmation pressed twice) never makes a second order.
 """
 
@@ -109,7 +110,7 @@ class TradingService:
             TradingError: unknown symbol, no price yet, a bad size or price, or a risk rule
                 refused it (the message names the rule).
         """
-        if (amount is None) == (quote_amount is None):
+        if amount is not None and quote_amount is not None:
             raise TradingError("say how much to buy: an amount or a quote amount, not both")
         for name, value in (("amount", amount), ("quote amount", quote_amount)):
             if value is not None and value <= 0:
@@ -120,9 +121,14 @@ class TradingService:
             return existing
         state, book, last = self._snapshot(symbol)
         reference = self._reference_price(symbol, price, last)
-        size = amount if amount is not None else _floor(quote_amount / reference)  # type: ignore[operator]
+        if amount is not None:
+            size = amount
+        elif quote_amount is not None:
+            size = _floor(quote_amount / reference)
+        else:  # no size given: the strategies' stake, within the risk limits
+            size = self._stake(symbol, reference, state, book)
         if size <= 0:
-            raise TradingError(f"{quote_amount} {self.quote} buys less than {_STEP} {symbol}")
+            raise TradingError(f"that buys less than {_STEP} {symbol}")
         return self._submit(symbol, Side.BUY, size, price, last, state, book, actor, request_id,
                             preview)  # fmt: skip
 
@@ -227,6 +233,14 @@ class TradingService:
         }
         positions = {p.symbol: p for p in self.store.positions(self.account)}
         return state, Book(balances, positions), last
+
+    def _stake(self, symbol: str, price: Decimal, state: RunState, book: Book) -> Decimal:
+        stake = Decimal(str(self.settings.trading.stake_pct))
+        account = account_state(book, state, book.equity(state.marks, self.quote),
+                                state.clock_ms or 0, self.quote)  # fmt: skip
+        stop = self.settings.risk.stop_loss_pct
+        return self.risk.size_entry(symbol, price, stake, account,
+                                    Decimal(str(stop)) if stop else None)  # fmt: skip
 
     def _reference_price(self, symbol: str, price: Decimal | None, last: Decimal) -> Decimal:
         if price is None:

@@ -278,3 +278,9 @@ def test_intent_args_leave_out_what_was_not_given() -> None:
         "symbol": "ETH/USDT",
         "price": Decimal(3000),
     }
+
+
+def test_set_risk_offers_exactly_the_rules_the_engine_lets_change_at_run_time() -> None:
+    from botcore.config import RUNTIME_RISK_RULES
+
+    assert i.RISK_PARAMS == RUNTIME_RISK_RULES

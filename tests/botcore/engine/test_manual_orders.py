@@ -23,6 +23,7 @@ from botcore.errors import StrategyNotFoundError
 from botcore.execution.fills import market_fill_price
 from botcore.execution.orders import OrderStatus, OrderType
 from botcore.persistence import Store
+from botcore.risk.manager import AMOUNT_QUANTUM
 from botcore.services.control import ControlError, EngineControl
 from botcore.services.trading import TradingError, TradingService
 from botcore.services.watch import WatchError, WatchService
@@ -295,3 +296,11 @@ def test_the_watchlist_takes_markets_with_prices_only(rig: Rig) -> None:
     assert watch.watchlist() == ["ETH/USDT", "BTC/USDT"]
     assert watch.unwatch("ETH/USDT", "a") and not watch.unwatch("ETH/USDT", "a")
     assert watch.watchlist() == ["BTC/USDT"]
+
+
+def test_a_buy_without_a_size_takes_the_strategies_stake_within_the_risk_limits(rig: Rig) -> None:
+    ticket = rig.service.buy("BTC/USDT", actor="a", request_id="stake")
+    equity = Decimal(10_000)
+    # 25 % of equity, but the 2 % stop with 1 % risk per trade allows 50 %: the stake decides
+    expected = (equity * Decimal("0.25") / ticket.last_price).quantize(AMOUNT_QUANTUM, ROUND_DOWN)
+    assert ticket.order.amount == expected
