@@ -196,8 +196,9 @@ class LlmConfig(_Section):
     # Name of the environment variable holding the API key (never the key itself).
     api_key_env: str = "TRADECHAT_LLM_API_KEY"
     timeout_s: float = Field(10.0, gt=0, le=120)
-    # "tools" (function calling) or "json_schema" (structured output), whichever the server does.
-    style: Literal["tools", "json_schema"] = "tools"
+    # "tools" (function calling), "json_schema" (structured output), or "json_object" (the
+    # schema-constrained JSON form llama-cpp-python's server accepts), whichever the server does.
+    style: Literal["tools", "json_schema", "json_object"] = "tools"
 
 
 class ChatConfig(_Section):
