@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +23,7 @@ from botcore.config import Settings
 from botcore.data.catalog import DataCatalog
 from botcore.data.exchanges import DownloadError
 from botcore.engine.exchange_source import ExchangeSource
+from botcore.engine.lease import LeaseHolder
 from botcore.engine.live_execution import LiveExecution
 from botcore.engine.live_trader import FlushReport, LiveTrader
 from botcore.engine.streams import MarketStream, merged_bars
@@ -139,7 +140,33 @@ class EngineRunner:
         """Process bars until the data ends (or, when looping, until `stop` is set).
 
         `on_bar` hears of each committed bar; in live mode `on_flush` hears what sending the
-        bar's orders (and the start's reconcile) did, after that too is committed."""
+        bar's orders (and the start's reconcile) did, after that too is committed.
+
+        The run holds the store's engine lease (`botcore.engine.lease`) from before its first
+        bar to its end.
+
+        Raises:
+            EngineBusyError: another engine runs on this store.
+        """
+        holder = LeaseHolder(self.store, self.settings.trading.mode, self.settings.market.source)
+        holder.claim()
+        keeper = asyncio.create_task(holder.keep(stop.set))
+        try:
+            return await self._run(stop, until_end, on_bar, speed, on_flush)
+        finally:
+            keeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await keeper
+            holder.release()
+
+    async def _run(
+        self,
+        stop: asyncio.Event,
+        until_end: bool | None,
+        on_bar: Callable[[BarReport], None] | None,
+        speed: float | None,
+        on_flush: Callable[[FlushReport], None] | None,
+    ) -> RunSummary:
         if self.source is not None:
             return await self._run_live(stop, on_bar, on_flush)
         until_end = (not self.settings.market.loop) if until_end is None else until_end

@@ -113,6 +113,20 @@ class UnitOfWork:
         """Remember the last bar (open time, UTC ms) finished for the stream `key`."""
         self._upsert(CursorRow(key=key, timestamp_ms=timestamp_ms))
 
+    def locked_state(self, key: str) -> str | None:
+        """The engine state under `key`, its row locked until the transaction ends (PostgreSQL
+        `FOR UPDATE`; an SQLite transaction holds the database's write lock already)."""
+        row = self._open().get(StateRow, key, with_for_update=True)
+        return None if row is None else row.value
+
+    def add_state(self, key: str, value: str) -> None:
+        """Store engine state under a `key` that must be new: a concurrent transaction adding
+        the same key makes one of the two fail (IntegrityError), where `set_state` would let
+        the later overwrite the earlier."""
+        session = self._open()
+        session.add(StateRow(key=key, value=value))
+        self._flush(session)
+
     def set_state(self, key: str, value: str) -> None:
         """Store a small piece of engine state (JSON text by convention) under `key`."""
         self._upsert(StateRow(key=key, value=value))
