@@ -26,6 +26,7 @@ from tradechat.commands import (
     portfolio,
     run,
     strategies,
+    tui,
 )
 from tradechat.context import AppContext, fail
 
@@ -79,6 +80,7 @@ app.command("arbitrage")(market.arbitrage)
 app.command("parse")(parse.parse)
 app.command("chat")(chat.chat)
 app.command("portfolio")(portfolio.portfolio)
+app.command("tui")(tui.tui)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The dashboard's screens: overview, chart, trades, backtest, chat, and the dialogs."""

@@ -1,0 +1,75 @@
+"""The chart: the selected market's closes with the bot's entries and exits, over the account's
+equity curve. It is read again only when the engine has processed a bar or the market changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.app import ComposeResult
+from textual.reactive import reactive
+from textual.widgets import Footer, Header
+
+from tui.readers import engine_clock, read_chart
+from tui.screens.base import DataScreen
+from tui.widgets.plots import EquityPlot, PricePlot
+
+if TYPE_CHECKING:
+    from tui.readers import ChartData
+
+__all__ = ["ChartScreen"]
+
+
+class ChartScreen(DataScreen):
+    """Price and equity, drawn in the terminal."""
+
+    CSS_PATH = Path(__file__).with_name("chart.tcss")
+
+    chart: reactive[ChartData | None] = reactive(None)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._drawn: tuple[str, int] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield PricePlot(id="price")
+        yield EquityPlot(id="equity")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.dashboard, "symbol", self._market_changed, init=False)
+
+    def _market_changed(self) -> None:
+        if self.is_current:
+            self.reload(force=True)
+
+    def reload(self, force: bool = False) -> None:
+        if self.dashboard.ready:
+            self._read(self.dashboard.symbol, force)
+
+    @work(thread=True, exclusive=True, group="chart")
+    def _read(self, symbol: str, force: bool) -> None:
+        app = self.dashboard
+        try:
+            clock = engine_clock(app.store)
+            if not force and self._drawn == (symbol, clock):
+                return
+            data = read_chart(app.settings, app.store, symbol, app.equity_curve)
+        except Exception as exc:  # a read failing must leave the dashboard up and say why
+            app.call_from_thread(app.report_error, "the chart", exc)
+            return
+        self._drawn = (symbol, clock)
+        app.call_from_thread(setattr, self, "chart", data)
+
+    def watch_chart(self, data: ChartData | None) -> None:
+        if data is None:
+            return
+        price = self.query_one(PricePlot)
+        price.problem = data.problem
+        price.chart = data.price
+        equity = self.query_one(EquityPlot)
+        equity.label = f"Equity ({data.quote})"
+        equity.curve = (data.equity_ms, data.equity)
+        self.sub_title = data.symbol

@@ -1,0 +1,1 @@
+"""Small widgets that draw what their screen hands them."""
