@@ -185,6 +185,7 @@ class TradechatApp(App[None]):
         speed = f"{self.settings.market.speed:g}"
         self._engine_note(f"No engine was running: replaying here at {speed}x until you quit.")
         self.engine = engine
+        self.call_from_thread(self.reload_screen, True)  # show it running without waiting
 
     def _engine_note(self, text: str, severity: SeverityLevel = "information") -> None:
         self.engine_note = text

@@ -10,6 +10,7 @@ local network reaches a server bound to 0.0.0.0 by the host's LAN address.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import shlex
@@ -69,12 +70,33 @@ class DashboardServer(Server):
     def __init__(self, command: str, host: str, port: int, token: str | None) -> None:
         super().__init__(command, host=host, port=port, title="tradechat")
         self.token = token
+        self._sessions: set[asyncio.Task[Any]] = set()
 
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         if self.token is not None:
             app.middlewares.append(self._token_middleware(self.token))
+        app.middlewares.append(self._track_sessions)
         return app
+
+    @web.middleware
+    async def _track_sessions(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        # a browser session's websocket handler runs as long as the tab is open
+        if request.path != "/ws":
+            return await handler(request)
+        task = asyncio.current_task()
+        assert task is not None  # aiohttp runs every handler in a task
+        self._sessions.add(task)
+        try:
+            return await handler(request)
+        finally:
+            self._sessions.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        # aiohttp would wait up to a minute for open tabs; cancelling their handlers makes
+        # textual-serve close each websocket and stop each dashboard process (and its engine)
+        for task in list(self._sessions):
+            task.cancel()
 
     @staticmethod
     def _token_middleware(token: str) -> Any:

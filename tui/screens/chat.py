@@ -35,7 +35,7 @@ class ChatScreen(DataScreen):
     CSS_PATH = Path(__file__).with_name("chat.tcss")
     SUB_TITLE = "chat"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave_input", "Leave input", show=False),
+        Binding("escape", "leave_input", "Leave input"),
         Binding("i", "focus_input", "Type"),
     ]
 
