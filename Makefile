@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/chat_latency.py
+	$(BIN)/python bench/tui.py
 
 clean:
 	rm -rf $(VENV) $(LLM_VENV) out .pytest_cache .mypy_cache .ruff_cache

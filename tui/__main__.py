@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from tui.app import TradechatApp
 
-    TradechatApp(settings, start_engine=not args.attach).run()
+    TradechatApp(settings, start_engine=not args.attach, tune_gc=True).run()
     return 0
 
 

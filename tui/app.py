@@ -10,9 +10,11 @@ user.
 from __future__ import annotations
 
 import asyncio
+import gc
 import getpass
 import logging
 import uuid
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
@@ -66,7 +68,13 @@ class TradechatApp(App[None]):
     """
 
     TITLE = "tradechat"
-    CSS_PATH = "app.tcss"
+    # Every screen's styles load with the app: a screen bringing its own file would restyle
+    # the whole app on its first visit (a third of a second with a long trade history).
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        "app.tcss",
+        *(f"screens/{name}.tcss" for name in ("overview", "chart", "trades", "backtest", "chat")),
+        "screens/dialogs.tcss",
+    ]
     MODES: ClassVar[dict[str, Any]] = {
         "overview": OverviewScreen,
         "chart": ChartScreen,
@@ -111,6 +119,7 @@ class TradechatApp(App[None]):
         user: str | None = None,
         warm_parser: bool = True,
         start_engine: bool = False,
+        tune_gc: bool = False,
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -123,6 +132,7 @@ class TradechatApp(App[None]):
         self.markets = tuple(dict.fromkeys(s.symbol for s in settings.market.symbols))
         self._warm_parser = warm_parser
         self._start_engine = start_engine
+        self._tune_gc = tune_gc
         self.engine: BackgroundEngine | None = None
         """The engine this dashboard started, if it started one."""
         self.engine_note = ""
@@ -193,6 +203,13 @@ class TradechatApp(App[None]):
 
     def watch_ready(self, ready: bool) -> None:
         if ready:
+            if self._tune_gc:
+                # The services' imports leave a quarter of a million long-lived objects; full
+                # collections over them stalled redraws for 300-900 ms. Freezing them once,
+                # and collecting the young generation less often, keeps key presses prompt.
+                gc.collect()
+                gc.freeze()
+                gc.set_threshold(50_000, 20, 20)
             self.reload_screen(force=True)
 
     async def chat_router(self) -> Router:

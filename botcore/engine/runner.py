@@ -9,8 +9,6 @@ time per second; `until_end` (or `[market] loop = false`) ends the run when the 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
 from collections.abc import Callable, Mapping
 from contextlib import aclosing, suppress
@@ -23,6 +21,7 @@ from botcore.config import Settings
 from botcore.data.catalog import DataCatalog
 from botcore.data.exchanges import DownloadError
 from botcore.engine.exchange_source import ExchangeSource
+from botcore.engine.identity import run_id_for
 from botcore.engine.lease import LeaseHolder
 from botcore.engine.live_execution import LiveExecution
 from botcore.engine.live_trader import FlushReport, LiveTrader
@@ -38,7 +37,7 @@ from botcore.timeframes import parse_datetime, to_ms
 
 _log = logging.getLogger(__name__)
 
-__all__ = ["EngineRunner", "RunSummary", "account_name", "build_streams", "run_id_for"]
+__all__ = ["EngineRunner", "RunSummary", "build_streams"]
 
 
 @dataclass(frozen=True)
@@ -61,15 +60,6 @@ def build_streams(settings: Settings) -> list[MarketStream]:
         key = f"replay|{candles.key.exchange}|{candles.key.symbol}|{spec.timeframe}"
         streams.append(MarketStream(key, spec, candles, strategy))
     return streams
-
-
-def run_id_for(settings: Settings) -> str:
-    """A stable id for a configuration's run: order ids derive from it, so a restarted run (and
-    a second run of the same config) names its orders identically."""
-    market = settings.market.model_dump(mode="json", exclude={"speed", "loop"})
-    text = json.dumps({"market": market, "trading": settings.trading.model_dump(mode="json")},
-                      sort_keys=True)  # fmt: skip
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class EngineRunner:
@@ -243,14 +233,6 @@ class EngineRunner:
         if isinstance(self.trader, LiveTrader):
             self.trader.live.broker.close()
         self.store.close()
-
-
-def account_name(settings: Settings) -> str:
-    """The account the engine books to: "paper", or in live mode the exchange's id."""
-    if settings.trading.mode != "live":
-        return "paper"
-    venues = sorted({s.exchange or settings.data.default_exchange for s in settings.market.symbols})
-    return venues[0]
 
 
 def _open_exchange(settings: Settings, keystore: Keystore | None, api_urls: dict[str, str]) -> Any:

@@ -22,13 +22,14 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = [
     "MIGRATIONS",
@@ -44,6 +45,9 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 WRITE = "tradechat_write"
 # Any constant shared by every process; serialises concurrent migrations on PostgreSQL.
 _PG_MIGRATION_LOCK = 0x7472616465  # "trade"
+# The newest migration's revision. A database already there is opened without loading alembic
+# (a seventh of a second); a test checks this against the migrations folder's head.
+HEAD_REVISION = "0001"
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -116,6 +120,8 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
         url: a database URL, for running alembic commands by hand (env.py opens an engine).
         connection: an open connection to migrate on (what `upgrade` passes).
     """
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url is not None:
@@ -133,9 +139,22 @@ def upgrade(engine: Engine) -> None:
     holds the write lock from its start, on PostgreSQL an advisory lock queues the others;
     whoever comes second finds the schema at head and does nothing.
     """
+    if _at_head(engine):
+        return
+    from alembic import command
+
     with engine.execution_options(**{WRITE: True}).begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
             )
         command.upgrade(alembic_config(connection=connection), "head")
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the schema is at `HEAD_REVISION` already (read without a write lock)."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        return list(versions) == [HEAD_REVISION]

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Self
 
 from sqlalchemy import Engine
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -189,21 +190,26 @@ class Store:
         self, *, symbol: str | None = None, since_ms: int | None = None
     ) -> list[ClosedTrade]:
         """Closed trades by exit time (then id); `since_ms` keeps exits at or after it."""
-        query = select(TradeRow).order_by(col(TradeRow.exit_ms), col(TradeRow.id))
+        # plain column tuples, not ORM objects: a tenth of the time for a long history
+        query = sa_select(*TradeRow.__table__.columns).order_by(  # type: ignore[attr-defined]
+            col(TradeRow.exit_ms), col(TradeRow.id)
+        )
         if symbol is not None:
-            query = query.where(TradeRow.symbol == symbol)
+            query = query.where(col(TradeRow.symbol) == symbol)
         if since_ms is not None:
-            query = query.where(TradeRow.exit_ms >= since_ms)
+            query = query.where(col(TradeRow.exit_ms) >= since_ms)
         with self._read() as session:
-            return [convert.trade_of(row) for row in session.exec(query)]
+            return [convert.trade_of(row) for row in session.execute(query)]  # type: ignore[arg-type]
 
     def equity_curve(self, *, since_ms: int | None = None) -> list[tuple[int, Decimal]]:
         """(timestamp UTC ms, equity in quote currency) by time; `since_ms` inclusive."""
-        query = select(EquityRow).order_by(col(EquityRow.timestamp_ms))
+        query = sa_select(col(EquityRow.timestamp_ms), col(EquityRow.equity)).order_by(
+            col(EquityRow.timestamp_ms)
+        )
         if since_ms is not None:
-            query = query.where(EquityRow.timestamp_ms >= since_ms)
+            query = query.where(col(EquityRow.timestamp_ms) >= since_ms)
         with self._read() as session:
-            return [(row.timestamp_ms, row.equity) for row in session.exec(query)]
+            return [(stamp, equity) for stamp, equity in session.execute(query)]
 
     def cursor(self, key: str) -> int | None:
         """The last bar (open time, UTC ms) finished for the stream `key`, or None."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from botcore.config import RUNTIME_RISK_RULES, RiskConfig, Settings
-from botcore.engine.runner import account_name
+from botcore.engine.identity import account_name
 from botcore.engine.state import CONTROL_KEY, PAUSED_KEY, STATE_KEY, RunState
 from botcore.errors import BotcoreError
 from botcore.persistence import Store

@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 
 from botcore.config import Settings
+from botcore.engine.identity import account_name, run_id_for
 from botcore.engine.ledger import Book
-from botcore.engine.runner import account_name, run_id_for
 from botcore.engine.state import BREAKER_KEY, CONTROL_KEY, STATE_KEY, RunState
 from botcore.engine.trader import account_state
 from botcore.errors import BotcoreError

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from botcore.config import Settings
 from botcore.data.catalog import DataCatalog
-from botcore.engine.runner import account_name
+from botcore.engine.identity import account_name
 from botcore.engine.state import CONTROL_KEY, STATE_KEY, RunState
 from botcore.errors import BotcoreError
 from botcore.persistence import Store

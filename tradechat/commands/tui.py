@@ -63,7 +63,7 @@ def tui(
     if not serve:
         from tui.app import TradechatApp
 
-        TradechatApp(settings, start_engine=not attach).run()
+        TradechatApp(settings, start_engine=not attach, tune_gc=True).run()
         return
     from tui.serve import DashboardServer, app_command, login_token, needs_token
 

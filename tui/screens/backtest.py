@@ -3,7 +3,6 @@ a progress bar, then read the report and the equity curve."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
@@ -61,7 +60,6 @@ def report_table(result: BacktestResult) -> Table:
 class BacktestScreen(DataScreen):
     """A backtest form, its progress, and the result."""
 
-    CSS_PATH = Path(__file__).with_name("backtest.tcss")
     SUB_TITLE = "backtest"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+r", "run", "Run backtest")]
 

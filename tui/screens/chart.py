@@ -3,7 +3,6 @@ equity curve. It is read again only when the engine has processed a bar or the m
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -23,8 +22,6 @@ __all__ = ["ChartScreen"]
 
 class ChartScreen(DataScreen):
     """Price and equity, drawn in the terminal."""
-
-    CSS_PATH = Path(__file__).with_name("chart.tcss")
 
     chart: reactive[ChartData | None] = reactive(None)
 

@@ -6,7 +6,6 @@ to `router.handle_button`. Anything that trades answers with Confirm/Cancel butt
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -32,7 +31,6 @@ _WELCOME = (
 class ChatScreen(DataScreen):
     """A conversation with the bot."""
 
-    CSS_PATH = Path(__file__).with_name("chat.tcss")
     SUB_TITLE = "chat"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave_input", "Leave input"),

@@ -5,7 +5,6 @@ They only ask; the app does what was chosen through the services.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -18,7 +17,6 @@ from textual.widgets import Button, Label, Select, Static
 __all__ = ["ALL_MARKETS", "ConfirmDialog", "StrategyDialog"]
 
 ALL_MARKETS = "*"
-_CSS = Path(__file__).with_name("dialogs.tcss")
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -27,7 +25,6 @@ class ConfirmDialog(ModalScreen[bool]):
     Dismissed with True only when the confirm button (or `y`) is pressed.
     """
 
-    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "answer(False)", "Cancel"),
         Binding("y", "answer(True)", "Confirm"),
@@ -64,7 +61,6 @@ class StrategyDialog(ModalScreen[tuple[str, str | None] | None]):
     Dismissed with `(strategy, symbol)` (`symbol` None for all markets), or None on cancel.
     """
 
-    CSS_PATH = _CSS
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(

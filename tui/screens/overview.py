@@ -3,7 +3,6 @@ limits, the risk rules in force, and the open positions."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -30,7 +29,6 @@ __all__ = ["OverviewScreen"]
 class OverviewScreen(DataScreen):
     """The bot at a glance."""
 
-    CSS_PATH = Path(__file__).with_name("overview.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("x", "close_selected", "Close"),
     ]

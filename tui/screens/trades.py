@@ -5,7 +5,6 @@ The trades are read again only when the engine has processed a bar since the las
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -28,7 +27,6 @@ __all__ = ["TradesScreen"]
 class TradesScreen(DataScreen):
     """Closed trades in a table."""
 
-    CSS_PATH = Path(__file__).with_name("trades.tcss")
     SUB_TITLE = "trades"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "Filter"),
@@ -44,6 +42,7 @@ class TradesScreen(DataScreen):
         self._clock: int | None = None
         self._total = 0
         self._quote = ""
+        self._paging = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -91,7 +90,10 @@ class TradesScreen(DataScreen):
         if table.pages > 1:
             text += f" · page {table.page + 1}/{table.pages}"
         self.query_one("#trades-count", Label).update(text)
-        self.refresh_bindings()
+        paging = table.pages > 1
+        if paging != self._paging:  # the footer is rebuilt only when the page keys come or go
+            self._paging = paging
+            self.refresh_bindings()
 
     @on(Input.Changed, "#trades-filter")
     def _filter(self, event: Input.Changed) -> None:

@@ -3,7 +3,7 @@
 Filtering and sorting work on the trades themselves (numbers and moments, not their text), over
 all of them; the table then holds one page. A DataTable measures every cell it is given, so
 handing it ten thousand rows would make each key press cost a second; a page of `PAGE_ROWS`
-keeps a redraw in the tens of milliseconds whatever the history's length.
+(a few screens) keeps a redraw in the tens of milliseconds whatever the history's length.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["COLUMNS", "PAGE_ROWS", "Column", "TradesTable"]
 
-PAGE_ROWS = 500
+PAGE_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,7 @@ class TradesTable(DataTable[Text]):
         self._rows[trade.id] = cells
         return cells
 
-    def watch_trades(self, trades: tuple[ClosedTrade, ...]) -> None:
-        known = {t.id for t in trades}
-        self._rows = {k: v for k, v in self._rows.items() if k in known}
+    def watch_trades(self) -> None:
         self._select()
 
     def watch_symbol_filter(self) -> None:
@@ -141,7 +139,10 @@ class TradesTable(DataTable[Text]):
         selected = self._selected()
         start = self.page * PAGE_ROWS
         self.shown = self.matching[start : start + PAGE_ROWS]
-        set_rows(self, _HEADERS, ((t.id, self._row(t)) for t in self.shown))
+        # only the shown page's cells are kept: a cache of every trade ever shown would grow
+        # with the session and slow each garbage collection
+        self._rows = {t.id: self._row(t) for t in self.shown}
+        set_rows(self, _HEADERS, self._rows.items())
         if selected is not None and selected in self.rows:
             self.move_cursor(row=self.get_row_index(selected), animate=False)
 

@@ -15,7 +15,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from botcore.persistence import Store
-from botcore.persistence.database import MIGRATIONS, alembic_config, create_store_engine
+from botcore.persistence.database import (
+    HEAD_REVISION,
+    MIGRATIONS,
+    _at_head,
+    alembic_config,
+    create_store_engine,
+)
 from botcore.persistence.tables import metadata
 
 TABLES = {
@@ -134,3 +140,22 @@ def test_alembic_commands_by_url_upgrade_and_find_no_pending_change(db_url: str)
     command.check(config)  # raises if tables.py and the migrations disagree
     with connected(db_url) as connection:
         assert MigrationContext.configure(connection).get_current_heads() == ("0001",)
+
+
+def test_the_head_revision_opened_without_alembic_is_the_migrations_head() -> None:
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    assert head == HEAD_REVISION
+
+
+def test_only_a_schema_at_head_skips_alembic(db_url: str) -> None:
+    engine = create_store_engine(db_url)
+    try:
+        assert not _at_head(engine)  # an empty database
+        with Store.open(db_url):
+            pass
+        assert _at_head(engine)
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+        assert not _at_head(engine)  # a schema behind head goes through alembic
+    finally:
+        engine.dispose()
