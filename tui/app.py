@@ -161,7 +161,9 @@ class TradechatApp(App[None]):
         from botcore.persistence import Store
         from chat.bot import build_router
         from chat.commands import BotContext
+        from tui.readers import preload
 
+        preload()  # before any other worker starts: see preload's note
         if self._store is None:
             self._store = Store.open(self.settings.database.url)
         self._router = build_router(self.settings, BotContext(self.settings, self._store))

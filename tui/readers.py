@@ -33,6 +33,7 @@ __all__ = [
     "backtest_choices",
     "engine_clock",
     "engine_state",
+    "preload",
     "read_chart",
     "read_markets",
     "read_overview",
@@ -126,6 +127,32 @@ class BacktestChoice:
 
     strategies: tuple[str, ...]
     markets: tuple[tuple[str, str], ...]
+
+
+def preload() -> None:
+    """Import every module the readers, the controls and the parser use, in the calling thread.
+
+    The screens read in several worker threads at once, and the parser trains in another; two
+    threads importing one import cycle (botcore.strategy's package and its registry) can see a
+    half-initialised module and fail with ImportError. Importing here first, in one thread
+    before any of them starts, leaves nothing for them to import.
+    """
+    import importlib
+
+    for name in (
+        "botcore.strategy",
+        "botcore.strategy.builtins",
+        "botcore.services.account",
+        "botcore.services.backtests",
+        "botcore.services.charts",
+        "botcore.services.control",
+        "botcore.services.history",
+        "botcore.services.positions",
+        "botcore.services.trades",
+        "botcore.services.trading",
+        "botcore.engine.lease",
+    ):
+        importlib.import_module(name)
 
 
 def engine_clock(store: Store) -> int:
