@@ -28,6 +28,7 @@ from tui.equity_curve import EquityCurve
 from tui.formatting import money, price
 from tui.messages import CloseRequested
 from tui.palette import DashboardCommands
+from tui.screens.activity import ActivityScreen
 from tui.screens.backtest import BacktestScreen
 from tui.screens.base import DataScreen
 from tui.screens.chart import ChartScreen
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
 __all__ = ["TradechatApp"]
 
 _log = logging.getLogger("tradechat.tui")
-# the five screen keys share one footer entry: an 80-column footer has room for little else
+# the six screen keys share one footer entry: an 80-column footer has room for little else
 _SCREENS = Binding.Group("Screens", compact=True)
 
 
@@ -68,11 +69,13 @@ class TradechatApp(App[None]):
     """
 
     TITLE = "tradechat"
-    # Every screen's styles load with the app: a screen bringing its own file would restyle
-    # the whole app on its first visit (a third of a second with a long trade history).
+    # every screen's styles, loaded once with the app
     CSS_PATH: ClassVar[list[str | PurePath]] = [
         "app.tcss",
-        *(f"screens/{name}.tcss" for name in ("overview", "chart", "trades", "backtest", "chat")),
+        *(
+            f"screens/{name}.tcss"
+            for name in ("overview", "chart", "trades", "backtest", "chat", "activity")
+        ),
         "screens/dialogs.tcss",
     ]
     MODES: ClassVar[dict[str, Any]] = {
@@ -81,6 +84,7 @@ class TradechatApp(App[None]):
         "trades": TradesScreen,
         "backtest": BacktestScreen,
         "chat": ChatScreen,
+        "activity": ActivityScreen,
     }
     SCREEN_TITLES: ClassVar[dict[str, str]] = {
         "overview": "overview",
@@ -88,6 +92,7 @@ class TradechatApp(App[None]):
         "trades": "trades",
         "backtest": "backtest",
         "chat": "chat",
+        "activity": "signals & log",
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "show('overview')", "Overview", group=_SCREENS),
@@ -95,6 +100,7 @@ class TradechatApp(App[None]):
         Binding("3", "show('trades')", "Trades", group=_SCREENS),
         Binding("4", "show('backtest')", "Backtest", group=_SCREENS),
         Binding("5", "show('chat')", "Chat", group=_SCREENS),
+        Binding("6", "show('activity')", "Signals & log", group=_SCREENS),
         Binding("p", "toggle_pause", "Pause"),
         Binding("s", "choose_strategy", "Strategy"),
         Binding("m", "next_market", "Market"),

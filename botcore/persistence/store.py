@@ -160,11 +160,13 @@ class Store:
         with self._read() as session:
             return [convert.order_of(row) for row in session.exec(query)]
 
-    def fills(self, *, order_id: str | None = None) -> list[Fill]:
-        """Fills by time (then id), all or those of one order."""
+    def fills(self, *, order_id: str | None = None, since_ms: int | None = None) -> list[Fill]:
+        """Fills by time (then id), all or those of one order; `since_ms` inclusive."""
         query = select(FillRow).order_by(col(FillRow.timestamp_ms), col(FillRow.id))
         if order_id is not None:
             query = query.where(FillRow.order_id == order_id)
+        if since_ms is not None:
+            query = query.where(FillRow.timestamp_ms >= since_ms)
         with self._read() as session:
             return [convert.fill_of(row) for row in session.exec(query)]
 

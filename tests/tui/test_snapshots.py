@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
+from textual.widgets import DataTable, Input, Select
 
 from tests.tui.conftest import Copy, settle, settle_screen
 from tui.app import TradechatApp
@@ -108,3 +108,17 @@ def test_chat(copy: Copy, snap_compare: SnapCompare) -> None:
 def test_backtest(copy: Copy, snap_compare: SnapCompare) -> None:
     app = copy.app(refresh_s=3600)
     assert snap_compare(app, terminal_size=(120, 40), run_before=_backtest_done(app))
+
+
+def _activity_loaded(app: TradechatApp) -> Callable[[Pilot[object]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[object]) -> None:
+        await pilot.press("6")
+        await settle(pilot, lambda: app.screen.query_one("#signals", DataTable).row_count > 0)
+        await settle_screen(pilot)
+
+    return run_before
+
+
+def test_activity(copy: Copy, snap_compare: SnapCompare) -> None:
+    app = copy.app(refresh_s=3600)
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_activity_loaded(app))

@@ -1,0 +1,116 @@
+"""Signals and the log stream: the strategies' latest signals with what the engine did about
+each, above a log of fills and control actions that grows as the engine works."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, RichLog
+
+from tui.activity import Activity, ActivityFeed
+from tui.formatting import price, utc
+from tui.readers import engine_clock
+from tui.screens.base import DataScreen
+from tui.widgets.columns import set_rows
+
+if TYPE_CHECKING:
+    from botcore.persistence.records import SignalRecord
+
+__all__ = ["ActivityScreen"]
+
+_HEADERS = tuple(
+    (key, Text(label, justify="right" if key == "price" else "left"))
+    for key, label in (
+        ("bar", "Bar (UTC)"),
+        ("symbol", "Symbol"),
+        ("timeframe", "TF"),
+        ("strategy", "Strategy"),
+        ("action", "Signal"),
+        ("price", "Price"),
+        ("reason", "Reason"),
+        ("outcome", "Outcome"),
+    )
+)
+
+
+class ActivityScreen(DataScreen):
+    """The latest signals and the log stream."""
+
+    SUB_TITLE = "signals & log"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "app.focus_next", "Next pane", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.feed = ActivityFeed()
+        self._clock: int | None = None
+        self.signals: tuple[SignalRecord, ...] = ()
+        """The signals the table shows, newest first."""
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        table: DataTable[Text] = DataTable(id="signals", cursor_type="row", zebra_stripes=True)
+        table.border_title = "Signals"
+        yield table
+        log = RichLog(id="log", wrap=True, markup=False, max_lines=5000)
+        log.border_title = "Log: fills and control actions"
+        yield log
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#signals", DataTable)
+        if not table.columns:  # a first read may have filled it already
+            set_rows(table, _HEADERS, ())
+
+    def reload(self, force: bool = False) -> None:
+        if self.dashboard.ready:
+            self._read(force)
+
+    @work(thread=True, exclusive=True, group="activity")
+    def _read(self, force: bool) -> None:
+        app = self.dashboard
+        try:
+            clock = engine_clock(app.store)
+            if not force and clock == self._clock:
+                return
+            activity = self.feed.read(app.store)
+        except Exception as exc:  # a read failing must leave the dashboard up and say why
+            app.call_from_thread(app.report_error, "the signals and the log", exc)
+            return
+        self._clock = clock
+        app.call_from_thread(self._show, activity)
+
+    def _show(self, activity: Activity) -> None:
+        self.signals = activity.signals
+        rows = (
+            (f"{s.timestamp_ms}|{s.symbol}|{s.strategy}|{s.action}", _signal_cells(s))
+            for s in activity.signals
+        )
+        set_rows(self.query_one("#signals", DataTable), _HEADERS, rows)
+        log = self.query_one("#log", RichLog)
+        if log.scrollable_content_region.width == 0:
+            # not laid out yet: lines written now would wrap at a guessed width for good
+            self.call_after_refresh(self._show, activity)
+            return
+        for line in self.feed.accept(activity):
+            style = "bold" if line.kind == "fill" else "italic"
+            text = Text.assemble((utc(line.timestamp_ms), "dim"), "  ", (line.text, style))
+            log.write(text, expand=True)  # the log's width, not RichLog's 78-column default
+
+
+def _signal_cells(signal: SignalRecord) -> tuple[Text, ...]:
+    return (
+        Text(utc(signal.timestamp_ms)),
+        Text(signal.symbol),
+        Text(signal.timeframe),
+        Text(signal.strategy),
+        Text(signal.action),
+        Text(price(signal.price), justify="right"),
+        Text(signal.reason or "—"),
+        Text(signal.outcome or "—"),
+    )
