@@ -234,6 +234,8 @@ class TradechatApp(App[None]):
 
     def reload_screen(self, force: bool = False) -> None:
         """Have the screen shown read its data again (it skips the read if nothing moved)."""
+        if not self.screen_stack:  # the refresh tick can fire while the app shuts down
+            return
         screen = self.screen
         if self.ready and isinstance(screen, DataScreen):
             screen.reload(force)

@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Footer, Header, RichLog
 
 from tui.activity import Activity, ActivityFeed
 from tui.formatting import price, utc
-from tui.readers import engine_clock
 from tui.screens.base import DataScreen
 from tui.widgets.columns import set_rows
 
@@ -48,7 +47,6 @@ class ActivityScreen(DataScreen):
     def __init__(self) -> None:
         super().__init__()
         self.feed = ActivityFeed()
-        self._clock: int | None = None
         self.signals: tuple[SignalRecord, ...] = ()
         """The signals the table shows, newest first."""
 
@@ -74,16 +72,11 @@ class ActivityScreen(DataScreen):
     @work(thread=True, exclusive=True, group="activity")
     def _read(self, force: bool) -> None:
         app = self.dashboard
-        try:
-            clock = engine_clock(app.store)
-            if not force and clock == self._clock:
-                return
-            activity = self.feed.read(app.store)
-        except Exception as exc:  # a read failing must leave the dashboard up and say why
-            app.call_from_thread(app.report_error, "the signals and the log", exc)
-            return
-        self._clock = clock
-        app.call_from_thread(self._show, activity)
+        activity = self.read_if_moved(
+            "the signals and the log", lambda: self.feed.read(app.store), force
+        )
+        if activity is not None:
+            app.call_from_thread(self._show, activity)
 
     def _show(self, activity: Activity) -> None:
         self.signals = activity.signals

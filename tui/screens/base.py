@@ -6,18 +6,25 @@ tick of the app's refresh interval; hidden screens read nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from textual.screen import Screen
+
+from tui.readers import engine_clock
 
 if TYPE_CHECKING:
     from tui.app import TradechatApp
 
 __all__ = ["DataScreen"]
 
+T = TypeVar("T")
+
 
 class DataScreen(Screen[None]):
     """A screen that reloads its data from the store when asked."""
+
+    _read_mark: tuple[Hashable, int] | None = None
 
     @property
     def dashboard(self) -> TradechatApp:
@@ -32,3 +39,21 @@ class DataScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self.reload()
+
+    def read_if_moved(
+        self, what: str, read: Callable[[], T], force: bool, key: Hashable = None
+    ) -> T | None:
+        """`read()`, in the calling thread worker, unless neither the engine's clock nor `key`
+        (the market shown...) moved since the last read and `force` is False: then None. A
+        failing read leaves the dashboard up: it is reported as "Could not read `what`"."""
+        app = self.dashboard
+        try:
+            mark = (key, engine_clock(app.store))
+            if not force and mark == self._read_mark:
+                return None
+            result = read()
+        except Exception as exc:  # a read failing must leave the dashboard up and say why
+            app.call_from_thread(app.report_error, what, exc)
+            return None
+        self._read_mark = mark
+        return result

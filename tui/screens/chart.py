@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widgets import Footer, Header
 
-from tui.readers import engine_clock, read_chart
+from tui.readers import read_chart
 from tui.screens.base import DataScreen
 from tui.widgets.plots import EquityPlot, PricePlot
 
@@ -24,10 +24,6 @@ class ChartScreen(DataScreen):
     """Price and equity, drawn in the terminal."""
 
     chart: reactive[ChartData | None] = reactive(None)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._drawn: tuple[str, int] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,16 +45,13 @@ class ChartScreen(DataScreen):
     @work(thread=True, exclusive=True, group="chart")
     def _read(self, symbol: str, force: bool) -> None:
         app = self.dashboard
-        try:
-            clock = engine_clock(app.store)
-            if not force and self._drawn == (symbol, clock):
-                return
-            data = read_chart(app.settings, app.store, symbol, app.equity_curve)
-        except Exception as exc:  # a read failing must leave the dashboard up and say why
-            app.call_from_thread(app.report_error, "the chart", exc)
-            return
-        self._drawn = (symbol, clock)
-        app.call_from_thread(setattr, self, "chart", data)
+
+        def read() -> ChartData:
+            return read_chart(app.settings, app.store, symbol, app.equity_curve)
+
+        data = self.read_if_moved("the chart", read, force, key=symbol)
+        if data is not None:
+            app.call_from_thread(setattr, self, "chart", data)
 
     def watch_chart(self, data: ChartData | None) -> None:
         if data is None:

@@ -14,7 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Input, Label
 
 from tui.formatting import signed_money
-from tui.readers import engine_clock, read_trades
+from tui.readers import read_trades
 from tui.screens.base import DataScreen
 from tui.widgets.trades import COLUMNS, TradesTable
 
@@ -39,7 +39,6 @@ class TradesScreen(DataScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._clock: int | None = None
         self._total = 0
         self._quote = ""
         self._paging = False
@@ -62,16 +61,11 @@ class TradesScreen(DataScreen):
     @work(thread=True, exclusive=True, group="trades")
     def _read(self, force: bool) -> None:
         app = self.dashboard
-        try:
-            clock = engine_clock(app.store)
-            if not force and clock == self._clock:
-                return
-            report = read_trades(app.settings, app.store)
-        except Exception as exc:  # a read failing must leave the dashboard up and say why
-            app.call_from_thread(app.report_error, "the trades", exc)
-            return
-        self._clock = clock
-        app.call_from_thread(self._show, report.trades, report.total)
+        report = self.read_if_moved(
+            "the trades", lambda: read_trades(app.settings, app.store), force
+        )
+        if report is not None:
+            app.call_from_thread(self._show, report.trades, report.total)
 
     def _show(self, trades: tuple[ClosedTrade, ...], total: int) -> None:
         self._total = total
@@ -129,8 +123,11 @@ class TradesScreen(DataScreen):
         self._count()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # one page: no paging keys in the footer
-        return not (action == "page" and self.query_one(TradesTable).pages <= 1)
+        if action != "page":
+            return True
+        # one page (or the table not mounted yet): no paging keys in the footer
+        tables = self.query(TradesTable)
+        return bool(tables) and tables.first().pages > 1
 
     def action_page(self, step: int) -> None:
         table = self.query_one(TradesTable)
