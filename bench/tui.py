@@ -451,7 +451,11 @@ def _changed(get: Callable[[], object]) -> Callable[[], bool]:
     return lambda: get() is not old
 
 
-SCREENS = ("1", "overview"), ("2", "chart"), ("3", "trades"), ("4", "backtest"), ("5", "chat")
+# the chat comes last: its input takes the focus, and a digit typed there is text
+SCREENS = (
+    ("1", "overview"), ("2", "chart"), ("3", "trades"), ("4", "backtest"), ("6", "activity"),
+    ("5", "chat"),
+)  # fmt: skip
 
 
 async def _first_visits(s: Session) -> None:
@@ -461,6 +465,7 @@ async def _first_visits(s: Session) -> None:
     )
     await s.press("2 chart (1st visit)", "2", s.shows("chart", lambda c: c.chart is not None))
     await s.press("4 backtest (1st)", "4", s.shows("backtest"))
+    await s.press("6 signals & log (1st)", "6", s.shows("activity", lambda a: bool(a.signals)))
     await s.press("5 chat (1st visit)", "5", s.shows("chat"))
     await s.pilot.press("escape")  # the chat input has the focus: a digit would be text there
     await s.quiet()

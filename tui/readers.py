@@ -130,26 +130,24 @@ class BacktestChoice:
 
 
 def preload() -> None:
-    """Import every module the readers, the controls and the parser use, in the calling thread.
+    """Import the modules the first reads and the parser share, in the calling thread.
 
     The screens read in several worker threads at once, and the parser trains in another; two
     threads importing one import cycle (botcore.strategy's package and its registry) can see a
-    half-initialised module and fail with ImportError. Importing here first, in one thread
-    before any of them starts, leaves nothing for them to import.
+    half-initialised module and fail with ImportError. Importing it here first, in one thread
+    before any of them starts, leaves none of it for them to import.
     """
     import importlib
 
+    # The overview's services and the strategies; the other screens' (charts, backtests: numba)
+    # load on their first visit, when the cycle is in already.
     for name in (
         "botcore.strategy",
         "botcore.strategy.builtins",
         "botcore.services.account",
-        "botcore.services.backtests",
-        "botcore.services.charts",
         "botcore.services.control",
         "botcore.services.history",
         "botcore.services.positions",
-        "botcore.services.trades",
-        "botcore.services.trading",
         "botcore.engine.lease",
     ):
         importlib.import_module(name)
