@@ -22,36 +22,28 @@ if TYPE_CHECKING:
 
 __all__ = ["CurveView", "EquityCurve"]
 
-_HUNDRED = Decimal(100)
-
 CurveView = tuple[tuple[int, ...], tuple[float, ...]]
 
 
 class EquityCurve:
-    """Equity snapshots (UTC ms, quote currency) and their running peak; thread-safe."""
+    """Equity snapshots (UTC ms, quote currency); thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ms: list[int] = []
         self._equity: list[Decimal] = []
         self._floats: list[float] = []
-        self._peak: Decimal | None = None
         self.full_reads = 0
 
-    def update(self, settings: Settings, store: Store) -> tuple[CurveView, float]:
-        """Bring the curve up to the engine's clock.
-
-        Returns:
-            The curve (times, equity as floats) and how far the latest equity is below the
-            curve's peak, in percent.
-        """
+    def update(self, settings: Settings, store: Store) -> CurveView:
+        """Bring the curve up to the engine's clock; the curve as (times, equity as floats)."""
         from botcore.services.equity import equity
 
         with self._lock:
             recent = equity(settings, store, period_days=1, chart=False) if self._ms else None
             if recent is None or not self._extend(recent):
                 self._replace(equity(settings, store, chart=False))
-            return (tuple(self._ms), tuple(self._floats)), self._drawdown_pct()
+            return tuple(self._ms), tuple(self._floats)
 
     def _extend(self, recent: EquityReport) -> bool:
         """Append the snapshots of `recent` after the last one held; False if it cannot."""
@@ -73,10 +65,8 @@ class EquityCurve:
         # the engine rewrites the snapshot of a moment when a second market's bar shares it
         if values[at] != self._equity[-1]:
             self._ms.pop()
-            dropped = self._equity.pop()
+            self._equity.pop()
             self._floats.pop()
-            if dropped == self._peak:
-                self._peak = max(self._equity, default=None)
             self._append(last_ms, values[at])
         for ms, value in zip(stamps[at + 1 :], values[at + 1 :], strict=True):
             self._append(ms, value)
@@ -84,7 +74,7 @@ class EquityCurve:
 
     def _replace(self, report: EquityReport) -> None:
         self.full_reads += 1
-        self._ms, self._equity, self._floats, self._peak = [], [], [], None
+        self._ms, self._equity, self._floats = [], [], []
         for ms, value in zip(report.timestamps_ms, report.equity, strict=True):
             self._append(ms, value)
 
@@ -92,9 +82,3 @@ class EquityCurve:
         self._ms.append(ms)
         self._equity.append(value)
         self._floats.append(float(value))
-        self._peak = value if self._peak is None else max(self._peak, value)
-
-    def _drawdown_pct(self) -> float:
-        if self._peak is None or self._peak <= 0:
-            return 0.0
-        return float((self._peak - self._equity[-1]) / self._peak * _HUNDRED)

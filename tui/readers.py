@@ -192,16 +192,16 @@ def read_overview(settings: Settings, store: Store, curve: EquityCurve) -> Overv
     from botcore.services.positions import positions
 
     report = status(settings, store)
-    (stamps, values), drawdown = curve.update(settings, store)
+    stamps, values = curve.update(settings, store)
     risk = EngineControl(settings, store).risk()
-    today = report.today_pnl_pct
-    daily_loss = max(0.0, -float(today)) if today is not None else 0.0
-    halted_by = report.breaker.rule if report.breaker.halted else None
+    breaker = report.breaker
+    halted_by = breaker.rule if breaker.halted else None
+    # the breaker's own measures, so a gauge fills exactly as the engine's check does
     gauges = (
-        Gauge("max_daily_loss_pct", "Daily loss", daily_loss, risk.max_daily_loss_pct,
-              halted_by == "max_daily_loss_pct"),
-        Gauge("max_drawdown_pct", "Drawdown", drawdown, risk.max_drawdown_pct,
-              halted_by == "max_drawdown_pct"),
+        Gauge("max_daily_loss_pct", "Daily loss", float(breaker.daily_loss_pct),
+              risk.max_daily_loss_pct, halted_by == "max_daily_loss_pct"),
+        Gauge("max_drawdown_pct", "Drawdown", float(breaker.drawdown_pct),
+              risk.max_drawdown_pct, halted_by == "max_drawdown_pct"),
     )  # fmt: skip
     return Overview(
         status=report,
@@ -222,7 +222,7 @@ def read_chart(
     from botcore.errors import BotcoreError
     from botcore.services.charts import price_chart
 
-    (stamps, values), _ = curve.update(settings, store)
+    stamps, values = curve.update(settings, store)
     chart: PriceChart | None = None
     problem = ""
     try:

@@ -104,9 +104,9 @@ def _day(ms: int) -> int:
     return ms // MS_PER_DAY
 
 
-def drawdown_peak(state: AccountState, breaker: BreakerState) -> Decimal:
+def drawdown_peak(peak_equity: Decimal, breaker: BreakerState) -> Decimal:
     """The equity drawdown is measured from: the post-reset peak, else the engine's peak."""
-    return state.peak_equity if breaker.drawdown_peak is None else breaker.drawdown_peak
+    return peak_equity if breaker.drawdown_peak is None else breaker.drawdown_peak
 
 
 def _tracked_peak(state: AccountState, breaker: BreakerState) -> Decimal | None:

@@ -225,7 +225,7 @@ class RiskManager:
                 f"entries resume at {utc_text(next_day_ms(current.since_ms))}"
             )
         else:
-            peak = drawdown_peak(state, current)
+            peak = drawdown_peak(state.peak_equity, current)
             reason = (
                 f"new entries are halted since {since}, when the drawdown reached the "
                 f"{pct_text(self._max_drawdown)}% limit; equity is now "

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 from botcore.config import Settings
 from botcore.engine.ledger import Book
-from botcore.engine.state import BREAKER_KEY, PAUSED_KEY
+from botcore.engine.state import BREAKER_KEY, PAUSED_KEY, STATE_KEY, RunState
 from botcore.execution.positions import Position
-from botcore.risk.breaker import BreakerState
+from botcore.risk.breaker import BreakerState, drawdown_peak, loss_pct
 from botcore.services.history import (
     change_pct,
     engine_clock_ms,
@@ -51,12 +51,19 @@ class BreakerStatus:
         rule: `max_daily_loss_pct` or `max_drawdown_pct` while halted, else None.
         since_ms: When the current halt began (None when not halted).
         notice: The engine's own notification text of the latest trip or clearance ("" if none).
+        daily_loss_pct: How far equity was below the UTC day's start at the engine's last bar,
+            in percent (0 for none): what `max_daily_loss_pct` is checked against.
+        drawdown_pct: How far equity was below the peak the breaker measures from (the
+            engine's, or the one since a reset), in percent: what `max_drawdown_pct` is
+            checked against.
     """
 
     halted: bool
     rule: str | None
     since_ms: int | None
     notice: str
+    daily_loss_pct: Decimal = _ZERO
+    drawdown_pct: Decimal = _ZERO
 
 
 @dataclass(frozen=True)
@@ -148,7 +155,15 @@ def _paused(text: str | None) -> bool | None:
 def _breaker(store: Store) -> BreakerStatus:
     state = BreakerState.from_json(store.state(BREAKER_KEY))
     rule = None if state.rule is None else str(state.rule)
-    return BreakerStatus(state.halted, rule, state.since_ms, state.message)
+    run = RunState.from_json(store.state(STATE_KEY))
+    daily = drawdown = _ZERO
+    if run.last_equity is not None:
+        if run.day_start_equity is not None:
+            daily = max(_ZERO, loss_pct(run.day_start_equity, run.last_equity))
+        if run.peak_equity is not None:
+            peak = drawdown_peak(run.peak_equity, state)
+            drawdown = max(_ZERO, loss_pct(peak, run.last_equity))
+    return BreakerStatus(state.halted, rule, state.since_ms, state.message, daily, drawdown)
 
 
 def status(settings: Settings, store: Store, now_ms: int | None = None) -> StatusReport:

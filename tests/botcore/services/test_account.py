@@ -57,6 +57,20 @@ def test_status_names_the_breaker_that_halted_entries(replay: Replay) -> None:
     assert report.clock_ms == raw.clock(replay.halted_db)
 
 
+def test_status_measures_the_losses_the_breaker_checks(replay: Replay, store: Store) -> None:
+    # at the bar that tripped max_daily_loss_pct (1 %), the daily loss reached the limit
+    with Store.open(replay.halted.database.url) as halted:
+        tripped = status(replay.halted, halted).breaker
+    assert tripped.halted and tripped.daily_loss_pct >= Decimal(1)
+    assert tripped.drawdown_pct < Decimal(80)
+    # at the end: no reset happened, so the drawdown is from the highest equity the engine marked
+    curve = raw.equity(replay.db)
+    peak = max(value for _, value in curve)
+    report = status(replay.settings, store)
+    assert report.breaker.drawdown_pct == (peak - curve[-1][1]) / peak * 100
+    assert not report.breaker.halted and report.breaker.daily_loss_pct < Decimal(1)
+
+
 def test_status_reads_the_pause_flag_the_trading_service_writes(
     replay: Replay, tmp_path: Path
 ) -> None:
