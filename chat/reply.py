@@ -13,12 +13,14 @@ safely once it goes through `plain_text`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Button", "Reply", "chunks", "plain_text", "table"]
+__all__ = ["BOLD", "CODE", "Button", "Reply", "chunks", "plain_text", "split_rendered", "table"]
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_CODE = re.compile(r"`([^`\n]+)`")
+# the markup subset's inline forms, for every renderer
+BOLD = re.compile(r"\*\*(.+?)\*\*")
+CODE = re.compile(r"`([^`\n]+)`")
 
 
 @dataclass(frozen=True)
@@ -107,4 +109,40 @@ def _numeric(cell: str) -> bool:
 def strip_markup(text: str) -> str:
     """The text without markup (for platforms and logs that show plain text)."""
     lines = [line for line in text.split("\n") if line.strip() != "```"]
-    return _CODE.sub(r"\1", _BOLD.sub(r"\1", "\n".join(lines)))
+    return CODE.sub(r"\1", BOLD.sub(r"\1", "\n".join(lines)))
+
+
+def split_rendered(
+    text: str,
+    limit: int,
+    render: Callable[[str], str],
+    length: Callable[[str], int],
+    blank: Callable[[str], bool],
+) -> list[str]:
+    """`text` (markup) cut into pieces whose rendering is at most `limit` long (as `length`
+    counts it), rendered; `blank` renderings are dropped (a platform refuses an empty message).
+    Rendering may lengthen a piece (escapes, UTF-16 units): such a piece is cut finer."""
+    pieces: list[str] = []
+    _split(text, limit, _Splitter(limit, render, length, blank), pieces)
+    return pieces
+
+
+@dataclass(frozen=True)
+class _Splitter:
+    limit: int
+    render: Callable[[str], str]
+    length: Callable[[str], int]
+    blank: Callable[[str], bool]
+
+
+def _split(text: str, size: int, how: _Splitter, pieces: list[str]) -> None:
+    for piece in chunks(text, size):
+        rendered = how.render(piece)
+        if how.blank(rendered):
+            continue
+        length = how.length(rendered)
+        if length <= how.limit:
+            pieces.append(rendered)
+        else:
+            smaller = max(1, min(size - 1, size * how.limit // length - 1))
+            _split(piece, smaller, how, pieces)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,13 +17,11 @@ from rich.markup import escape
 
 from chat import registry
 from chat.access import Caller
-from chat.reply import Button, Reply
+from chat.reply import BOLD, CODE, Button, Reply
 from chat.router import Router
 
 __all__ = ["ConsoleChat", "to_rich"]
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_CODE = re.compile(r"`([^`\n]+)`")
 _EXIT = {"exit", "quit", ":q"}
 
 
@@ -38,7 +35,7 @@ def to_rich(text: str) -> str:
             continue
         safe = escape(line)
         if not in_block:
-            safe = _CODE.sub(r"[cyan]\1[/cyan]", _BOLD.sub(r"[bold]\1[/bold]", safe))
+            safe = CODE.sub(r"[cyan]\1[/cyan]", BOLD.sub(r"[bold]\1[/bold]", safe))
         out.append(safe)
     return "\n".join(out)
 

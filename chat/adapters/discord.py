@@ -302,9 +302,11 @@ class DiscordBot:
         import discord
 
         configured = set(self.config.guild_ids)
+        if not configured:
+            return ()  # roles count only in configured guilds: no member lookups for nothing
         if isinstance(user, discord.Member):
             # role names are the guild's own: only a configured guild's roles count
-            if configured and user.guild.id not in configured:
+            if user.guild.id not in configured:
                 return ()
             return tuple(role.name for role in user.roles)
         names: list[str] = []
@@ -318,10 +320,7 @@ class DiscordBot:
         return tuple(dict.fromkeys(names))
 
     def _role_guilds(self) -> list[discord.Guild]:
-        client = self.client
-        if not self.config.guild_ids:
-            return list(client.guilds)
-        found = (client.get_guild(guild) for guild in self.config.guild_ids)
+        found = (self.client.get_guild(guild) for guild in self.config.guild_ids)
         return [guild for guild in found if guild is not None]
 
     # -- notifications --------------------------------------------------------------------------

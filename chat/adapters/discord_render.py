@@ -23,7 +23,7 @@ from typing import Literal
 
 from chat.parse.normalize import TIMEFRAMES
 from chat.registry import ArgKind, ArgSpec, CommandSpec
-from chat.reply import Reply, chunks
+from chat.reply import BOLD, CODE, Reply, split_rendered
 
 __all__ = [
     "BUTTON_LABEL_LIMIT",
@@ -35,7 +35,6 @@ __all__ = [
     "Outgoing",
     "SlashOption",
     "attachment_name",
-    "escape_markdown",
     "option_type",
     "outgoing",
     "short",
@@ -52,8 +51,6 @@ CUSTOM_ID_LIMIT = 100
 MAX_CHOICES = 25
 
 _FENCE = "```"
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_CODE = re.compile(r"`([^`\n]+)`")
 _INLINE = re.compile(r"([\\*_~|`\[<])")
 # What opens a quote, heading, subtext or list when it starts a line.
 _LINE_START = re.compile(r"^(\s*)(>|#{1,3} |-# |[-*+] |\d+\. )")
@@ -78,11 +75,6 @@ _OPTION_TYPES: dict[ArgKind, OptionType] = {
 }
 
 
-def escape_markdown(text: str) -> str:
-    """Plain `text` with everything Discord would read as markdown escaped."""
-    return "\n".join(_line_start(_escape_inline(line)) for line in text.split("\n"))
-
-
 def _escape_inline(text: str) -> str:
     return _INLINE.sub(r"\\\1", text)
 
@@ -100,7 +92,7 @@ def _escape_marker(marker: str) -> str:
 def _code_spans(segment: str) -> str:
     out: list[str] = []
     pos = 0
-    for match in _CODE.finditer(segment):
+    for match in CODE.finditer(segment):
         out.append(_escape_inline(segment[pos : match.start()]))
         out.append(f"`{match.group(1)}`")
         pos = match.end()
@@ -111,7 +103,7 @@ def _code_spans(segment: str) -> str:
 def _line(line: str) -> str:
     out: list[str] = []
     pos = 0
-    for match in _BOLD.finditer(line):
+    for match in BOLD.finditer(line):
         out.append(_code_spans(line[pos : match.start()]))
         out.append(f"**{_code_spans(match.group(1))}**")
         pos = match.end()
@@ -141,21 +133,12 @@ def to_markdown(text: str) -> str:
 def split_markdown(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """`text` (markup) as Discord messages of at most `limit` characters each; blank pieces
     (a lone fence) are dropped, since Discord refuses an empty message."""
-    return _split(text, limit, limit)
+    # escaping makes a piece longer, so it may need cutting finer
+    return split_rendered(text, limit, to_markdown, len, _blank)
 
 
-def _split(text: str, size: int, limit: int) -> list[str]:
-    pieces: list[str] = []
-    for piece in chunks(text, size):
-        rendered = to_markdown(piece)
-        if not rendered.replace(_FENCE, "").strip():
-            continue
-        if len(rendered) <= limit:
-            pieces.append(rendered)
-        else:  # escaping made it longer: cut this piece finer
-            smaller = max(1, min(size - 1, size * limit // len(rendered) - 1))
-            pieces.extend(_split(piece, smaller, limit))
-    return pieces
+def _blank(rendered: str) -> bool:
+    return not rendered.replace(_FENCE, "").strip()
 
 
 def attachment_name(name: str) -> str:

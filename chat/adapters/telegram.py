@@ -33,7 +33,6 @@ the engine is busy merged into one message. A failure to send is logged, never r
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -231,11 +230,6 @@ class TelegramBot:
             await app.bot.set_my_commands([BotCommand(n, d) for n, d in bot_commands()])
         except TelegramError:  # the bot works without a menu
             _log.warning("setMyCommands failed; the command menu is not updated", exc_info=True)
-        from chat.parse import default_parser
-
-        parser = default_parser(self.settings.trading.quote)
-        if not parser.fitted:
-            await asyncio.to_thread(parser.fit)
 
     # -- updates --------------------------------------------------------------------------------
     def _caller(self, update: Update) -> Caller | None:

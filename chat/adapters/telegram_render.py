@@ -20,7 +20,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from chat.reply import Reply, chunks
+from chat.reply import BOLD, CODE, Reply, split_rendered
 
 __all__ = [
     "CALLBACK_DATA_LIMIT",
@@ -38,8 +38,6 @@ TEXT_LIMIT = 4096  # UTF-16 units of a message's text after entity parsing
 CAPTION_LIMIT = 1024  # the same for a photo's caption
 CALLBACK_DATA_LIMIT = 64  # bytes of an inline button's callback_data
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
-_CODE = re.compile(r"`([^`\n]+)`")
 _TAG = re.compile(r"<[^>]*>")
 _FENCE = "```"
 
@@ -51,7 +49,7 @@ def _escape(text: str) -> str:
 def _code_spans(segment: str) -> str:
     out: list[str] = []
     pos = 0
-    for match in _CODE.finditer(segment):
+    for match in CODE.finditer(segment):
         out.append(_escape(segment[pos : match.start()]))
         out.append(f"<code>{_escape(match.group(1))}</code>")
         pos = match.end()
@@ -63,9 +61,9 @@ def _line(line: str) -> str:
     # bold first, then code, in the order strip_markup applies them
     out: list[str] = []
     pos = 0
-    for match in _BOLD.finditer(line):
+    for match in BOLD.finditer(line):
         out.append(_code_spans(line[pos : match.start()]))
-        inner = _CODE.sub(r"\1", match.group(1))
+        inner = CODE.sub(r"\1", match.group(1))
         out.append(f"<b>{_escape(inner)}</b>")
         pos = match.end()
     out.append(_code_spans(line[pos:]))
@@ -111,22 +109,8 @@ def _blank(html_text: str) -> bool:
 def split_html(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """`text` (markup) as HTML messages of at most `limit` visible UTF-16 units; blank pieces
     (a lone fence) are dropped, since Telegram refuses an empty message."""
-    return _split(text, limit, limit)
-
-
-def _split(text: str, size: int, limit: int) -> list[str]:
-    pieces: list[str] = []
-    for piece in chunks(text, size):
-        rendered = to_html(piece)
-        if _blank(rendered):
-            continue
-        length = visible_length(rendered)
-        if length <= limit:
-            pieces.append(rendered)
-        else:  # characters outside the BMP count twice: cut this piece finer
-            smaller = max(1, min(size - 1, size * limit // length - 1))
-            pieces.extend(_split(piece, smaller, limit))
-    return pieces
+    # characters outside the BMP count twice, so a piece may need cutting finer
+    return split_rendered(text, limit, to_html, visible_length, _blank)
 
 
 class ButtonData:

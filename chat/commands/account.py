@@ -94,10 +94,12 @@ def _entries_line(report: StatusReport) -> str:
 def traded_markets(settings: Settings, store: Store) -> str:
     """`BTC/USDT 1h sma_cross, ETH/USDT 15m ema_cross`: what the engine trades with what (a
     run-time assignment wins over `[[market.symbols]]`); "" when nothing."""
-    chosen = {s.symbol: (s.timeframe, s.strategy) for s in settings.market.symbols}
-    for a in store.strategy_assignments():
-        chosen[a.symbol] = (a.timeframe, a.strategy)
-    return ", ".join(f"{sym} {tf} {strategy}" for sym, (tf, strategy) in chosen.items())
+    from botcore.services.control import EngineControl
+
+    control = EngineControl(settings, store)  # this account's assignments only
+    return ", ".join(
+        f"{s.symbol} {s.timeframe} {control.strategy_of(s.symbol)}" for s in settings.market.symbols
+    )
 
 
 @handles("status")
