@@ -24,7 +24,6 @@ from botcore.charts.style import (
     OVERLAY_COLORS,
     chart_style,
     date_axis,
-    figure_to_png,
     legend_above,
     new_figure,
     to_days,
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["BODY_WIDTH", "TradeMarkers", "build_candles_figure", "candles_chart"]
+__all__ = ["BODY_WIDTH", "TradeMarkers", "build_candles_figure"]
 
 FloatArray = npt.NDArray[np.float64]
 # Share of a bar's duration a candle body covers; the rest is the gap between candles.
@@ -195,19 +194,3 @@ def build_candles_figure(
         date_axis(ax)
         figure.suptitle(title)
     return figure
-
-
-def candles_chart(
-    frame: pd.DataFrame,
-    step_ms: int,
-    title: str,
-    overlays: Sequence[str] = (),
-    markers: TradeMarkers | None = None,
-    ylabel: str = "",
-) -> bytes:
-    """PNG bytes (1080 x 810 px) of `build_candles_figure` with the same arguments.
-
-    Raises:
-        ParamError: no candles, or an overlay column is missing.
-    """
-    return figure_to_png(build_candles_figure(frame, step_ms, title, overlays, markers, ylabel))

@@ -15,7 +15,7 @@ from botcore.execution.orders import Fill, Side
 from botcore.execution.positions import ClosedTrade, Position
 from botcore.symbols import base_asset, quote_asset
 
-__all__ = ["Book", "LedgerError", "apply_fill"]
+__all__ = ["Book", "LedgerError", "apply_fill", "fee_value"]
 
 _ZERO = Decimal(0)
 # Amounts below this are dust left by rounding, not a position.
@@ -109,6 +109,15 @@ def apply_fill(
     else:
         positions[fill.symbol] = replace(held, amount=left, entry_fee=held.entry_fee - entry_fee)
     return Book(balances, positions), trade
+
+
+def fee_value(fill: Fill) -> Decimal:
+    """The fill's fee in its quote currency: a base-asset fee at the fill's price, a fee in a
+    third asset (BNB) at zero, since the ledger has no price for it."""
+    base, quote = base_asset(fill.symbol), quote_asset(fill.symbol)
+    if fill.fee_currency in ("", quote):
+        return fill.fee
+    return fill.fee * fill.price if fill.fee_currency == base else _ZERO
 
 
 def _fee_split(

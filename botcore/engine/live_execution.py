@@ -26,10 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
+from botcore.engine.ledger import fee_value
 from botcore.execution.live import LiveBroker, OrderUpdate
 from botcore.execution.orders import Fill, Order, OrderStatus, OrderType
 from botcore.execution.paper import Bar, BarResult, PaperBroker, order_after_fill
-from botcore.symbols import base_asset
 
 __all__ = ["LiveExecution"]
 
@@ -139,10 +139,8 @@ class LiveExecution:
             for fill in update.fills:
                 # booked to the emulated order, so the trade's exit reason is its (OCO, trailing)
                 fill = replace(fill, order_id=order.id)
-                fee = parent.fee
-                parent = order_after_fill(parent, fill)
-                if fill.fee_currency == base_asset(fill.symbol):  # an Order's fee is in quote
-                    parent = replace(parent, fee=fee + fill.fee * fill.price)
+                fee = parent.fee  # an Order's fee is in quote, whatever the fill paid in
+                parent = replace(order_after_fill(parent, fill), fee=fee + fee_value(fill))
                 fills.append(fill)
             if update.order.status is not OrderStatus.FILLED:
                 break  # refused or unfilled: the emulated order stays as it was for the rest

@@ -163,7 +163,8 @@ class LiveTrader(Trader):
         if not late:
             return book, state
         book, state = self._book(late, stream, book, state, changed, fills, trades)
-        for o in list(changed.values()):
+        # this bar's changes, and the unsent sells adopted from the store (manual ones)
+        for o in list({**self.open_orders, **changed}.values()):
             if o.status is not OrderStatus.NEW or o.side is not Side.SELL:
                 continue
             held = book.positions.get(o.symbol)

@@ -111,7 +111,6 @@ class EngineRunner:
             self.trader = _live_trader(settings, self.store, self.streams, run_id, exchange)
         else:
             self.trader = Trader(settings, self.store, self.streams, run_id)
-        self.last_flush: FlushReport | None = None
         start = settings.market.start
         self.start_ms = to_ms(parse_datetime(start)) if start else None
 
@@ -224,7 +223,6 @@ class EngineRunner:
             return {}
 
     def _flushed(self, report: FlushReport, on_flush: Callable[[FlushReport], None] | None) -> None:
-        self.last_flush = report
         if on_flush is not None and (report.orders or report.errors):
             on_flush(report)
 

@@ -410,7 +410,7 @@ class PaperBroker:
                 reason=order.reason,
             )
             child, fill = self._fill(child, bar, amount, price, f"{child.id}-f1")
-            parent = self._booked(parent, fill)
+            parent = order_after_fill(parent, fill)
             children.append(child)
             fills.append(fill)
         return [*children, parent], fills
@@ -436,11 +436,7 @@ class PaperBroker:
             timestamp_ms=bar.timestamp_ms,
             exchange=order.exchange,
         )
-        return self._booked(order, fill), fill
-
-    @staticmethod
-    def _booked(order: Order, fill: Fill) -> Order:
-        return order_after_fill(order, fill)
+        return order_after_fill(order, fill), fill
 
     @staticmethod
     def _reject(order: Order, reason: str, bar: Bar) -> Order:

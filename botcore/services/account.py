@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from botcore.config import Settings
+from botcore.engine.identity import account_name
 from botcore.engine.ledger import Book
 from botcore.engine.state import BREAKER_KEY, PAUSED_KEY, STATE_KEY, RunState
 from botcore.execution.positions import Position
@@ -35,6 +36,7 @@ __all__ = [
     "HeldAsset",
     "StatusReport",
     "balance",
+    "engine_book",
     "status",
 ]
 
@@ -128,7 +130,8 @@ class BalanceReport:
 
     Attributes:
         total_value: Sum of the priced assets' values over every exchange, quote currency.
-        paper_equity: The paper account's equity as the engine computes it.
+        paper_equity: The equity of the account the engine books to (the paper wallet unless
+            live), as the engine computes it.
         unpriced: `exchange:asset` of held assets without a price (not in `total_value`).
     """
 
@@ -140,12 +143,15 @@ class BalanceReport:
     unpriced: tuple[str, ...]
 
 
-def _paper_book(settings: Settings, store: Store) -> Book:
-    balances = store.balances(_PAPER)
-    if not balances:
-        # the engine opens the paper wallet with the starting balance at its first bar
+def engine_book(settings: Settings, store: Store) -> Book:
+    """The balances and positions of the account the engine books to (`account_name`): the
+    paper wallet, or in live mode the exchange's. Before the engine's first bar a paper wallet
+    holds the starting balance (the engine opens it so); a live one holds nothing yet."""
+    account = account_name(settings)
+    balances = store.balances(account)
+    if not balances and account == _PAPER:
         balances = {settings.trading.quote: Decimal(str(settings.trading.starting_balance))}
-    return Book(balances, {p.symbol: p for p in store.positions(_PAPER)})
+    return Book(balances, {p.symbol: p for p in store.positions(account)})
 
 
 def _paused(text: str | None) -> bool | None:
@@ -180,7 +186,7 @@ def status(settings: Settings, store: Store, now_ms: int | None = None) -> Statu
     latest = latest_snapshot(store)
     clock = engine_clock_ms(store, now_ms)
     quote = settings.trading.quote
-    book = _paper_book(settings, store)
+    book = engine_book(settings, store)
     today_pnl = today_pct = None
     end = equity_at(store, clock)
     start = equity_before(store, clock // MS_PER_DAY * MS_PER_DAY) if end is not None else None
@@ -238,10 +244,10 @@ def balance(settings: Settings, store: Store, now_ms: int | None = None) -> Bala
     quote = settings.trading.quote
     last = marks(store)
     paper = {p.symbol: p for p in store.positions(_PAPER)}
-    book = _paper_book(settings, store)
+    book, account = engine_book(settings, store), account_name(settings)
     assets: list[HeldAsset] = []
     for exchange in _exchanges(settings, store):
-        held = book.balances if exchange == _PAPER else store.balances(exchange)
+        held = book.balances if exchange == account else store.balances(exchange)
         for asset, amount in sorted(held.items()):
             if amount == 0:
                 continue

@@ -40,6 +40,7 @@ from botcore.execution.orders import (
 from botcore.execution.paper import PaperBroker
 from botcore.persistence import Store
 from botcore.risk import BreakerState, RiskManager
+from botcore.services.account import engine_book
 
 __all__ = ["ManualOrder", "TradingError", "TradingService"]
 
@@ -228,11 +229,7 @@ class TradingService:
         last = state.marks.get(symbol)
         if last is None:
             raise TradingError(f"no {symbol} price yet: the engine has not seen a {symbol} bar")
-        balances = self.store.balances(self.account) or {
-            self.quote: Decimal(str(self.settings.trading.starting_balance))
-        }
-        positions = {p.symbol: p for p in self.store.positions(self.account)}
-        return state, Book(balances, positions), last
+        return state, engine_book(self.settings, self.store), last
 
     def _stake(self, symbol: str, price: Decimal, state: RunState, book: Book) -> Decimal:
         stake = Decimal(str(self.settings.trading.stake_pct))
