@@ -39,6 +39,7 @@ from tui.screens.trades import TradesScreen
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
+    from textual.widget import AwaitMount
 
     from botcore.engine.background import BackgroundEngine
     from botcore.persistence import Store
@@ -50,6 +51,8 @@ __all__ = ["TradechatApp"]
 _log = logging.getLogger("tradechat.tui")
 # the six screen keys share one footer entry: an 80-column footer has room for little else
 _SCREENS = Binding.Group("Screens", compact=True)
+# Screens not shown yet are built from this long after the store opened, one per this gap
+WARM_AFTER_S, WARM_GAP_S = 0.5, 0.05
 
 
 class TradechatApp(App[None]):
@@ -146,6 +149,9 @@ class TradechatApp(App[None]):
         self._router: Router | None = None
         self.equity_curve = EquityCurve()
         self._chat_ready = asyncio.Event()
+        self.screens_warm = False
+        """Every screen is built (see `_warm_next_screen`)."""
+        self._switching = False
 
     # -- the store ------------------------------------------------------------------------------
     @property
@@ -219,6 +225,28 @@ class TradechatApp(App[None]):
                 gc.freeze()
                 gc.set_threshold(50_000, 20, 20)
             self.reload_screen(force=True)
+            self.set_timer(WARM_AFTER_S, self._warm_next_screen)
+
+    def _warm_next_screen(self) -> None:
+        """Build the next screen not shown yet, unseen, and have it read its data.
+
+        Textual builds a mode's screen when it is first shown: composing it, restyling the app
+        for it and reading its data cost 100-400 ms of that first key press. Built here ahead,
+        one screen per turn of the event loop (a key pressed meanwhile waits for at most one),
+        a first showing costs what showing it again does.
+        """
+        if not self.is_running:
+            return
+        for mode in self.MODES:
+            if mode not in self._screen_stacks:
+                # switch_mode's own first step: the screen is mounted and told it is resumed
+                # (so it reads), but it is not shown. Textual's internals (as are the
+                # screens' style stamps in DataScreen): tests/tui/test_warm_up.py fails if a
+                # Textual release changes them.
+                self._init_mode(mode)
+                self.set_timer(WARM_GAP_S, self._warm_next_screen)
+                return
+        self.screens_warm = True
 
     async def chat_router(self) -> Router:
         """The shared command router, once the store is open and the parser trained."""
@@ -251,6 +279,21 @@ class TradechatApp(App[None]):
     # -- navigation -----------------------------------------------------------------------------
     def action_show(self, mode: str) -> None:
         self.switch_mode(mode)
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        self._switching = True
+        try:
+            return super().switch_mode(mode)
+        finally:
+            self._switching = False
+
+    def delay_update(self, delay: float = 0.05) -> None:
+        # Textual holds every frame for 50 ms after a mode switch, to mask a screen being
+        # built; the screens are built ahead (`_warm_next_screen`), and the hold was half of
+        # each switch's redraw. The switch itself runs in one go, so no half-switched frame
+        # can be drawn meanwhile.
+        if not self._switching:
+            super().delay_update(delay)
 
     def action_refresh_now(self) -> None:
         self.reload_screen(force=True)

@@ -9,12 +9,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, RichLog
+from textual.widgets import Header, RichLog
 
 from tui.activity import Activity, ActivityFeed
 from tui.formatting import price, utc
 from tui.screens.base import DataScreen
-from tui.widgets.columns import set_rows
+from tui.widgets.columns import SteadyTable, set_rows
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from botcore.persistence.records import SignalRecord
@@ -52,16 +53,16 @@ class ActivityScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        table: DataTable[Text] = DataTable(id="signals", cursor_type="row", zebra_stripes=True)
+        table = SteadyTable(id="signals", cursor_type="row", zebra_stripes=True)
         table.border_title = "Signals"
         yield table
         log = RichLog(id="log", wrap=True, markup=False, max_lines=5000)
         log.border_title = "Log: fills and control actions"
         yield log
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
-        table = self.query_one("#signals", DataTable)
+        table = self.query_one("#signals", SteadyTable)
         if not table.columns:  # a first read may have filled it already
             set_rows(table, _HEADERS, ())
 
@@ -84,7 +85,7 @@ class ActivityScreen(DataScreen):
             (f"{s.timestamp_ms}|{s.symbol}|{s.strategy}|{s.action}", _signal_cells(s))
             for s in activity.signals
         )
-        set_rows(self.query_one("#signals", DataTable), _HEADERS, rows)
+        set_rows(self.query_one("#signals", SteadyTable), _HEADERS, rows)
         log = self.query_one("#log", RichLog)
         if log.scrollable_content_region.width == 0:
             # not laid out yet: lines written now would wrap at a guessed width for good

@@ -11,11 +11,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Header, Input, ProgressBar, Select, Static
 
 from tui.formatting import money, pct, signed_pct
 from tui.readers import backtest_choices, run_backtest
 from tui.screens.base import DataScreen
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.plots import EquityPlot
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class BacktestScreen(DataScreen):
             plot = EquityPlot(id="bt-equity")
             plot.empty = "run a backtest to draw it"
             yield plot
-        yield Footer()
+        yield KeyBar()
 
     def reload(self, force: bool = False) -> None:
         if self._choices is None and self.dashboard.ready:

@@ -26,6 +26,14 @@ class DataScreen(Screen[None]):
 
     _read_mark: tuple[Hashable, int] | None = None
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Textual marks a new screen's styles out of date, so showing it the first time
+        # re-parses every stylesheet and restyles the app (30-50 ms of that key press), though
+        # its widgets are styled from the app's current stylesheet when they are mounted. A
+        # stylesheet change after this (a theme switch) still restyles it when it is shown.
+        self._css_update_count = self.app._css_update_count
+
     @property
     def dashboard(self) -> TradechatApp:
         """The app, with its settings, store and controls."""

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.reactive import reactive
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from tui.readers import read_chart
 from tui.screens.base import DataScreen
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.plots import EquityPlot, PricePlot
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ class ChartScreen(DataScreen):
         yield Header()
         yield PricePlot(id="price")
         yield EquityPlot(id="equity")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.watch(self.dashboard, "symbol", self._market_changed, init=False)

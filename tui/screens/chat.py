@@ -12,10 +12,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Input
+from textual.widgets import Button, Header, Input
 
 from tui.screens.base import DataScreen
 from tui.widgets.chat_log import ChatLog, ReplyButton
+from tui.widgets.key_bar import KeyBar
 
 if TYPE_CHECKING:
     from chat.reply import Reply
@@ -42,7 +43,7 @@ class ChatScreen(DataScreen):
         yield ChatLog(id="chat-log")
         yield Horizontal(id="chat-buttons")
         yield Input(placeholder="Ask the bot… (/help)", id="chat-input", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(ChatLog).add("note", _WELCOME)

@@ -10,12 +10,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Header
+from textual.widgets import Header
 
 from tui.formatting import signed_money
 from tui.messages import CloseRequested
 from tui.readers import read_overview
 from tui.screens.base import DataScreen
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.plots import EquityPlot
 from tui.widgets.positions import PositionsTable
 from tui.widgets.status import AccountSummary, BreakerGauges, RiskLimits, run_state
@@ -47,7 +48,7 @@ class OverviewScreen(DataScreen):
             table.border_title = "Open positions"
             yield table
             yield EquityPlot(id="overview-equity")
-        yield Footer()
+        yield KeyBar()
 
     def reload(self, force: bool = False) -> None:
         if self.dashboard.ready:

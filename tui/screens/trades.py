@@ -11,15 +11,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Label
+from textual.widgets import DataTable, Header, Input, Label
 
 from tui.formatting import signed_money
-from tui.readers import read_trades
+from tui.readers import trade_history
 from tui.screens.base import DataScreen
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.trades import COLUMNS, TradesTable
 
 if TYPE_CHECKING:
     from botcore.execution.positions import ClosedTrade
+    from botcore.services.trades import TradeHistory
 
 __all__ = ["TradesScreen"]
 
@@ -42,6 +44,7 @@ class TradesScreen(DataScreen):
         self._total = 0
         self._quote = ""
         self._paging = False
+        self._history: TradeHistory | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -49,7 +52,7 @@ class TradesScreen(DataScreen):
             yield Input(placeholder="filter: symbol", id="trades-filter", compact=True)
             yield Label("", id="trades-count")
         yield TradesTable(id="trades")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(TradesTable).focus()
@@ -61,9 +64,10 @@ class TradesScreen(DataScreen):
     @work(thread=True, exclusive=True, group="trades")
     def _read(self, force: bool) -> None:
         app = self.dashboard
-        report = self.read_if_moved(
-            "the trades", lambda: read_trades(app.settings, app.store), force
-        )
+        history = self._history
+        if history is None:  # here: the service's import stays off the event loop
+            history = self._history = trade_history(app.store)
+        report = self.read_if_moved("the trades", history.read, force)
         if report is not None:
             app.call_from_thread(self._show, report.trades, report.total)
 

@@ -6,10 +6,9 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
 from tui.formatting import amount, price, signed_money, signed_pct
-from tui.widgets.columns import set_rows
+from tui.widgets.columns import SteadyTable, set_rows
 
 if TYPE_CHECKING:
     from rich.style import Style
@@ -37,7 +36,7 @@ def _right(text: str, style: Style | str = "") -> Text:
     return Text(text, style, justify="right")
 
 
-class PositionsTable(DataTable[Text]):
+class PositionsTable(SteadyTable):
     """The open positions; the highlighted row's symbol is what a close acts on."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"positions--gain", "positions--loss"}

@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
 from tui.formatting import amount, price, signed_money, signed_pct, utc
-from tui.widgets.columns import set_rows
+from tui.widgets.columns import SteadyTable, set_rows
 
 if TYPE_CHECKING:
     from botcore.execution.positions import ClosedTrade
@@ -57,7 +56,7 @@ _HEADERS = tuple(
 )
 
 
-class TradesTable(DataTable[Text]):
+class TradesTable(SteadyTable):
     """Trades matching `symbol_filter` (part of the symbol, any case), sorted by `sort_key`,
     `page` by page."""
 

@@ -1,0 +1,89 @@
+"""Screens built ahead, unseen, so a first showing is a plain switch; and what must still
+change when a built screen is shown again (a theme switched meanwhile)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path, PurePath
+from typing import Any, ClassVar
+
+from textual.pilot import Pilot
+from textual.screen import Screen
+
+import tui.app
+from tests.tui.conftest import Copy, settle, settle_screen
+from tui.app import TradechatApp
+from tui.screens.activity import ActivityScreen
+from tui.screens.chart import ChartScreen
+from tui.screens.trades import TradesScreen
+from tui.widgets.positions import PositionsTable
+from tui.widgets.trades import TradesTable
+
+
+def _idle(app: TradechatApp) -> bool:
+    return all(w.is_finished for w in app.workers)
+
+
+async def _warm(pilot: Pilot[None], app: TradechatApp) -> None:
+    await settle(pilot, lambda: app.screens_warm and _idle(app))
+
+
+async def test_screens_not_shown_yet_are_built_with_their_data_before_their_key(
+    copy: Copy,
+) -> None:
+    built: dict[str, Screen[None]] = {}
+
+    def recorded(name: str, make: Callable[[], Screen[None]]) -> Callable[[], Screen[None]]:
+        def build() -> Screen[None]:
+            built[name] = make()
+            return built[name]
+
+        return build
+
+    class Recorded(TradechatApp):
+        # the styles are found next to the module that defines the app class
+        CSS_PATH: ClassVar[list[str | PurePath]] = [
+            Path(tui.app.__file__).parent / path for path in TradechatApp.CSS_PATH
+        ]
+        MODES: ClassVar[dict[str, Any]] = {
+            name: recorded(name, make) for name, make in TradechatApp.MODES.items()
+        }
+
+    app = Recorded(copy.settings, refresh_s=0.2, user="tester", warm_parser=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _warm(pilot, app)
+        assert set(built) == set(TradechatApp.MODES) and app.current_mode == "overview"
+        assert isinstance(app.focused, PositionsTable)  # the hidden chat took no focus
+        # read while hidden: the data is there before the key is pressed
+        trades, activity, chart = built["trades"], built["activity"], built["chart"]
+        assert isinstance(trades, TradesScreen) and isinstance(activity, ActivityScreen)
+        assert isinstance(chart, ChartScreen)
+        assert trades.query_one(TradesTable).row_count == 17
+        assert activity.signals and chart.chart is not None
+        await pilot.press("3")
+        assert app.screen is trades
+
+
+async def test_a_table_keeps_its_drawn_rows_across_switches_and_redraws_for_a_new_theme(
+    copy: Copy,
+) -> None:
+    app = copy.app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _warm(pilot, app)
+        await pilot.press("3")
+        await settle_screen(pilot)
+        table = app.screen.query_one(TradesTable)
+        drawn = table.render_line(3)
+        await pilot.press("1", "3")
+        await settle_screen(pilot)
+        assert table.render_line(3) is drawn  # restyled on showing, but nothing changed
+        await pilot.press("1")
+        app.theme = "textual-light"  # while the trades are hidden
+        await pilot.pause()
+        await pilot.press("3")
+        await settle_screen(pilot)
+        light = table.render_line(3)
+        assert light.text == drawn.text
+        colours = {s.style.bgcolor for s in drawn if s.style}
+        assert {s.style.bgcolor for s in light if s.style}.isdisjoint(colours)
+        assert table.rich_style.bgcolor not in colours
