@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from botcore.services.account import StatusReport
     from botcore.services.charts import PriceChart
     from botcore.services.positions import PositionsReport
-    from botcore.services.trades import TradesReport
+    from botcore.services.trades import TradeHistory
     from tui.equity_curve import EquityCurve
 
 __all__ = [
@@ -37,9 +37,9 @@ __all__ = [
     "read_chart",
     "read_markets",
     "read_overview",
-    "read_trades",
     "run_backtest",
     "strategy_names",
+    "trade_history",
 ]
 
 
@@ -239,11 +239,11 @@ def read_chart(
     )
 
 
-def read_trades(settings: Settings, store: Store) -> TradesReport:
-    """Every closed trade up to the engine's clock, newest first."""
-    from botcore.services.trades import trades
+def trade_history(store: Store) -> TradeHistory:
+    """Every closed trade up to the engine's clock, read again by fetching only new ones."""
+    from botcore.services.trades import TradeHistory
 
-    return trades(settings, store)
+    return TradeHistory(store)
 
 
 def strategy_names(settings: Settings) -> tuple[str, ...]:

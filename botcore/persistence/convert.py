@@ -36,6 +36,7 @@ from botcore.persistence.tables import (
 )
 
 __all__ = [
+    "TRADE_FIELDS",
     "alert_of",
     "alert_row",
     "assignment_of",
@@ -93,6 +94,10 @@ def position_row(position: Position) -> PositionRow:
 def position_of(row: PositionRow) -> Position:
     ids = tuple(json.loads(row.protective_order_ids))
     return Position(**(_values(row, Position) | {"protective_order_ids": ids}))
+
+
+TRADE_FIELDS = tuple(f.name for f in fields(ClosedTrade))
+"""A closed trade's fields in the order its dataclass takes them."""
 
 
 def trade_row(trade: ClosedTrade) -> TradeRow:

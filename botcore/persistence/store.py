@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -192,8 +192,10 @@ class Store:
         self, *, symbol: str | None = None, since_ms: int | None = None
     ) -> list[ClosedTrade]:
         """Closed trades by exit time (then id); `since_ms` keeps exits at or after it."""
-        # plain column tuples, not ORM objects: a tenth of the time for a long history
-        query = sa_select(*TradeRow.__table__.columns).order_by(  # type: ignore[attr-defined]
+        # plain column tuples in the dataclass's field order, not ORM objects or dicts: a
+        # tenth of the time for a long history
+        table = TradeRow.__table__.columns  # type: ignore[attr-defined]
+        query = sa_select(*(table[name] for name in convert.TRADE_FIELDS)).order_by(
             col(TradeRow.exit_ms), col(TradeRow.id)
         )
         if symbol is not None:
@@ -201,7 +203,15 @@ class Store:
         if since_ms is not None:
             query = query.where(col(TradeRow.exit_ms) >= since_ms)
         with self._read() as session:
-            return [convert.trade_of(row) for row in session.execute(query)]  # type: ignore[arg-type]
+            return [ClosedTrade(*row) for row in session.execute(query)]
+
+    def trade_count(self, *, until_ms: int | None = None) -> int:
+        """How many closed trades there are; `until_ms` counts exits at or before it."""
+        query = sa_select(func.count()).select_from(TradeRow)
+        if until_ms is not None:
+            query = query.where(col(TradeRow.exit_ms) <= until_ms)
+        with self._read() as session:
+            return int(session.execute(query).scalar_one())
 
     def equity_curve(self, *, since_ms: int | None = None) -> list[tuple[int, Decimal]]:
         """(timestamp UTC ms, equity in quote currency) by time; `since_ms` inclusive."""

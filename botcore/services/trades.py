@@ -5,6 +5,7 @@ Conventions, the clock and periods are described in `botcore.services.history`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -26,7 +27,7 @@ from botcore.services.positions import positions
 if TYPE_CHECKING:
     from botcore.persistence import Store
 
-__all__ = ["ProfitReport", "TradesReport", "profit", "trades"]
+__all__ = ["ProfitReport", "TradeHistory", "TradesReport", "profit", "trades"]
 
 _HUNDRED = Decimal(100)
 _ZERO = Decimal(0)
@@ -101,6 +102,45 @@ def trades(
     found = closed_trades(store, clock, symbol=market_symbol(settings, symbol))
     newest = sorted(found, key=lambda t: (t.exit_ms, t.id), reverse=True)
     return TradesReport(clock, tuple(newest[:limit]), len(found))
+
+
+class TradeHistory:
+    """Every closed trade up to the engine's clock, for a reader that asks again and again (a
+    dashboard): after the first read, each read fetches only the trades that closed since the
+    newest one it holds.
+
+    A closed trade never changes, and the engine writes them as they close. When the count in
+    the store disagrees with what would be held (trades written out of order, a store replaced
+    under the reader) or the clock went back, the read starts over from the whole history.
+    Reads from several threads take turns.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._lock = threading.Lock()
+        self._clock: int | None = None
+        self._held: dict[str, ClosedTrade] = {}
+        self._newest_exit: int | None = None
+
+    def read(self, now_ms: int | None = None) -> TradesReport:
+        """All closed trades up to the clock (`now_ms`, else the engine's), newest first."""
+        with self._lock:
+            return self._read(now_ms)
+
+    def _read(self, now_ms: int | None) -> TradesReport:
+        store = self._store
+        clock = engine_clock_ms(store, now_ms)
+        since = self._newest_exit
+        if self._clock is None or clock < self._clock or since is None:
+            self._held, since = {}, None
+        for trade in closed_trades(store, clock, since_ms=since):  # since: inclusive
+            self._held[trade.id] = trade
+        if len(self._held) != store.trade_count(until_ms=clock):
+            self._held = {t.id: t for t in closed_trades(store, clock)}
+        self._clock = clock
+        self._newest_exit = max((t.exit_ms for t in self._held.values()), default=None)
+        newest = sorted(self._held.values(), key=lambda t: (t.exit_ms, t.id), reverse=True)
+        return TradesReport(clock, tuple(newest), len(newest))
 
 
 def profit(

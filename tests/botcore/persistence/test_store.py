@@ -201,6 +201,9 @@ def test_trades_are_listed_by_exit_time_and_filtered(store: Store) -> None:
     assert store.trades(since_ms=eth.exit_ms) == [eth, late]
     assert store.trades(symbol=BTC, since_ms=eth.exit_ms) == [late]
     assert early.pnl == early.amount * (early.exit_price - early.entry_price) - early.fee
+    assert store.trade_count() == 3
+    assert store.trade_count(until_ms=eth.exit_ms) == 2
+    assert store.trade_count(until_ms=early.exit_ms - 1) == 0
 
 
 def test_equity_snapshots_are_replaced_per_timestamp(store: Store) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -10,7 +12,7 @@ from botcore.config import Settings
 from botcore.errors import ParamError
 from botcore.persistence import Store
 from botcore.services.positions import positions
-from botcore.services.trades import profit, trades
+from botcore.services.trades import TradeHistory, profit, trades
 from tests.botcore.services import raw
 from tests.botcore.services.conftest import Replay
 
@@ -42,6 +44,34 @@ def test_trades_stop_at_an_earlier_clock(replay: Replay, store: Store) -> None:
     report = trades(replay.settings, store, now_ms=now)
     assert {t.id for t in report.trades} == {t.id for t in rows if t.exit_ms <= now}
     assert report.trades[0].exit_ms == now
+
+
+def test_a_trade_history_read_again_matches_a_full_read_as_the_store_moves(
+    replay: Replay, tmp_path: Path
+) -> None:
+    settings, _ = replay.copy(tmp_path)
+    rows = raw.trades(replay.db)
+    early, end = rows[8].exit_ms, rows[-1].exit_ms
+    with Store.open(settings.database.url) as store:
+        history = TradeHistory(store)
+
+        def same(now_ms: int) -> list[str]:
+            report = history.read(now_ms=now_ms)
+            full = trades(settings, store, now_ms=now_ms)
+            assert report.trades == full.trades and report.total == full.total
+            assert report.clock_ms == now_ms
+            return [t.id for t in report.trades]
+
+        assert len(same(early)) == 9
+        assert len(same(end)) == len(rows)  # the clock moved: the later trades join
+        assert len(same(end)) == len(rows)  # nothing new
+        # a trade written out of order (its exit before the newest held): caught by the count
+        trade = store.trades()[0]
+        with store.transaction() as uow:
+            uow.save_trade(replace(trade, id="late", exit_ms=rows[3].exit_ms))
+        assert "late" in same(end)
+        assert len(same(early)) == 10  # the clock went back
+        assert same(end)[0] == rows[-1].id
 
 
 def test_profit_of_all_time_is_every_trade_and_the_whole_curve(
