@@ -190,7 +190,7 @@ async def test_trades_filter_by_symbol_and_sort_by_column(copy: Copy) -> None:
             return [COLUMNS[key].sort(t) for t in table.shown]
 
         def cells(key: str) -> list[str]:
-            return [str(cell) for cell in table.get_column(key)]
+            return table.cells(key)
 
         assert [t.id for t in table.shown] == [t.id for t in expected]  # newest first
         assert cells("exit")[0] == "2023-06-04 12:30"
@@ -205,22 +205,37 @@ async def test_trades_filter_by_symbol_and_sort_by_column(copy: Copy) -> None:
         await pilot.press("v")
         assert shown("pnl") == sorted(t.pnl for t in eth)
         # a click on a column header sorts by it
-        await pilot.click(table, offset=(_header_x(table, "amount"), 0))
+        await pilot.click(table, offset=(table.column_x("amount") + 1, 0))
         assert table.sort_key == "amount" and shown("amount") == sorted(shown("amount"))
         await pilot.press("slash", "backspace", "backspace", "backspace", "escape")
         assert table.row_count == 17
 
 
-def _header_x(table: object, key: str) -> int:
-    from textual.widgets import DataTable
-
-    assert isinstance(table, DataTable)
-    x = 0
-    for column_key, column in table.columns.items():
-        if column_key.value == key:
-            return x + 1
-        x += column.get_render_width(table)
-    raise AssertionError(f"no column {key}")
+async def test_the_trades_cursor_moves_scrolls_into_view_and_follows_a_click(
+    copy: Copy,
+) -> None:
+    app = copy.app()
+    async with app.run_test(size=(80, 14)) as pilot:
+        await pilot.press("3")
+        table = app.screen.query_one(TradesTable)
+        await settle(pilot, lambda: table.row_count == 17)
+        rows_in_view = table.scrollable_content_region.height - 1  # below the header
+        assert rows_in_view < 17
+        await pilot.press("end")
+        assert table.cursor_row == 16 and table.scroll_offset.y == 17 - rows_in_view
+        last = table.render_line(rows_in_view)  # the bottom line: the cursor's row
+        assert last.text.startswith(" " + table.cells("exit")[16])
+        assert table.render_line(0).text.startswith(" Exit (UTC)")  # the header stays
+        await pilot.press("home")
+        assert table.cursor_row == 0 and table.scroll_offset.y == 0
+        await pilot.press("down", "down")
+        assert table.cursor_row == 2
+        await pilot.click(table, offset=(3, 5))  # the fifth row (the header is line 0)
+        assert table.cursor_row == 4
+        await pilot.press("o")  # re-sorted: the cursor stays on the same trade
+        trade = table.shown[table.cursor_row]
+        await pilot.press("v")
+        assert table.shown[table.cursor_row] == trade
 
 
 async def test_the_strategy_dialog_assigns_a_strategy_from_the_next_bar(copy: Copy) -> None:

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from pathlib import Path, PurePath
 from typing import Any, ClassVar
 
+from rich.color import Color
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.strip import Strip
 
 import tui.app
 from tests.tui.conftest import Copy, settle, settle_screen
@@ -64,26 +66,32 @@ async def test_screens_not_shown_yet_are_built_with_their_data_before_their_key(
         assert app.screen is trades
 
 
-async def test_a_table_keeps_its_drawn_rows_across_switches_and_redraws_for_a_new_theme(
+def _colours(line: Strip) -> set[Color | None]:
+    return {s.style.bgcolor for s in line if s.style}
+
+
+async def test_tables_keep_their_drawn_rows_across_switches_and_redraw_for_a_new_theme(
     copy: Copy,
 ) -> None:
     app = copy.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await _warm(pilot, app)
+        await settle_screen(pilot)
+        positions = app.screen.query_one(PositionsTable)
+        drawn = positions.render_line(1)
         await pilot.press("3")
         await settle_screen(pilot)
-        table = app.screen.query_one(TradesTable)
-        drawn = table.render_line(3)
-        await pilot.press("1", "3")
-        await settle_screen(pilot)
-        assert table.render_line(3) is drawn  # restyled on showing, but nothing changed
+        trades = app.screen.query_one(TradesTable)
+        dark = trades.render_line(3)
         await pilot.press("1")
+        await settle_screen(pilot)
+        assert positions.render_line(1) is drawn  # restyled on showing, but nothing changed
         app.theme = "textual-light"  # while the trades are hidden
-        await pilot.pause()
+        await settle_screen(pilot)
+        light = positions.render_line(1)
+        assert light.text == drawn.text and _colours(light).isdisjoint(_colours(drawn))
         await pilot.press("3")
         await settle_screen(pilot)
-        light = table.render_line(3)
-        assert light.text == drawn.text
-        colours = {s.style.bgcolor for s in drawn if s.style}
-        assert {s.style.bgcolor for s in light if s.style}.isdisjoint(colours)
-        assert table.rich_style.bgcolor not in colours
+        light = trades.render_line(3)
+        assert light.text == dark.text and _colours(light).isdisjoint(_colours(dark))
+        assert trades.rich_style.bgcolor not in _colours(dark)

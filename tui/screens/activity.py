@@ -77,7 +77,7 @@ class ActivityScreen(DataScreen):
             "the signals and the log", lambda: self.feed.read(app.store), force
         )
         if activity is not None:
-            app.call_from_thread(self._show, activity)
+            self.show_read(self._show, activity)
 
     def _show(self, activity: Activity) -> None:
         self.signals = activity.signals

@@ -98,7 +98,7 @@ class BacktestScreen(DataScreen):
         except Exception as exc:  # a read failing must leave the dashboard up and say why
             app.call_from_thread(app.report_error, "the strategies and markets", exc)
             return
-        app.call_from_thread(self._offer, choices)
+        self.show_read(self._offer, choices)
 
     def _offer(self, choices: BacktestChoice) -> None:
         self._choices = choices
@@ -135,14 +135,14 @@ class BacktestScreen(DataScreen):
         app = self.dashboard
 
         def step(stage: str) -> None:
-            app.call_from_thread(self._stage, stage)
+            self.show_read(self._stage, stage)
 
         try:
             result = run_backtest(app.settings, strategy, symbol, timeframe, start, end, step)
         except Exception as exc:  # a failed run is reported, the form stays usable
-            app.call_from_thread(self._failed, exc)
+            self.show_read(self._failed, exc)
             return
-        app.call_from_thread(self._done, result)
+        self.show_read(self._done, result)
 
     def _status(self, text: str) -> None:
         self.query_one("#bt-status", Static).update(Text(text))

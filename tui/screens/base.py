@@ -48,6 +48,17 @@ class DataScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.reload()
 
+    def show_read(self, show: Callable[..., object], *args: object) -> None:
+        """From a worker thread: `show(*args)` on the event loop, unless the app is shutting
+        down meanwhile. A screen read while hidden can finish as the app takes its screens
+        down, widget by widget; its result is dropped then."""
+
+        def deliver() -> None:
+            if self.is_attached and self.app.is_running:
+                show(*args)
+
+        self.app.call_from_thread(deliver)
+
     def read_if_moved(
         self, what: str, read: Callable[[], T], force: bool, key: Hashable = None
     ) -> T | None:

@@ -52,7 +52,7 @@ class ChartScreen(DataScreen):
 
         data = self.read_if_moved("the chart", read, force, key=symbol)
         if data is not None:
-            app.call_from_thread(setattr, self, "chart", data)
+            self.show_read(setattr, self, "chart", data)
 
     def watch_chart(self, data: ChartData | None) -> None:
         if data is None:

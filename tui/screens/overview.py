@@ -62,7 +62,7 @@ class OverviewScreen(DataScreen):
         except Exception as exc:  # a read failing must leave the dashboard up and say why
             app.call_from_thread(app.report_error, "the overview", exc)
             return
-        app.call_from_thread(setattr, self, "overview", data)
+        self.show_read(setattr, self, "overview", data)
 
     def watch_overview(self, data: Overview | None) -> None:
         if data is None:

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Header, Input, Label
+from textual.widgets import Header, Input, Label
 
 from tui.formatting import signed_money
 from tui.readers import trade_history
@@ -69,7 +69,7 @@ class TradesScreen(DataScreen):
             history = self._history = trade_history(app.store)
         report = self.read_if_moved("the trades", history.read, force)
         if report is not None:
-            app.call_from_thread(self._show, report.trades, report.total)
+            self.show_read(self._show, report.trades, report.total)
 
     def _show(self, trades: tuple[ClosedTrade, ...], total: int) -> None:
         self._total = total
@@ -102,9 +102,9 @@ class TradesScreen(DataScreen):
     def _filtered(self) -> None:
         self.query_one(TradesTable).focus()
 
-    @on(DataTable.HeaderSelected)
-    def _header(self, event: DataTable.HeaderSelected) -> None:
-        self._sort_by(str(event.column_key.value))
+    @on(TradesTable.HeaderSelected)
+    def _header(self, event: TradesTable.HeaderSelected) -> None:
+        self._sort_by(event.column_key)
 
     def _sort_by(self, key: str) -> None:
         table = self.query_one(TradesTable)
