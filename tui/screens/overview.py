@@ -82,6 +82,7 @@ class OverviewScreen(DataScreen):
         plot.curve = (data.equity_ms, data.equity)
         self.query_one("#account", Vertical).border_subtitle = data.engine
         self.sub_title = f"{data.status.mode} · {run_state(data.status, summary.engine_up)}"
+        self.call_after_refresh(self.dashboard.data_drawn)
 
     def action_close_selected(self) -> None:
         symbol = self.query_one(PositionsTable).selected_symbol
