@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from botcore.config import Settings
+from botcore.engine.identity import account_name
 from botcore.engine.state import STATE_KEY, RunState
 from botcore.errors import DataNotFoundError, ParamError
 from botcore.services.history import engine_clock_ms
@@ -111,9 +112,13 @@ class _Assigned:
 
 
 def _assigned(settings: Settings, store: Store, symbol: str) -> _Assigned | None:
-    """The strategy trading `symbol`: a run-time assignment first, then `[[market.symbols]]`."""
-    chosen = [a for a in store.strategy_assignments() if a.symbol == symbol]
-    chosen.sort(key=lambda a: a.exchange != "paper")
+    """The strategy trading `symbol` on the engine's account: its run-time assignment first,
+    then `[[market.symbols]]`. (The store may hold another account's assignments: paper ones
+    from before a switch to live.)"""
+    account = account_name(settings)
+    chosen = [
+        a for a in store.strategy_assignments() if a.symbol == symbol and a.exchange == account
+    ]
     configured = [s for s in settings.market.symbols if s.symbol == symbol]
     data_exchange = configured[0].exchange if configured else None
     if chosen:

@@ -214,6 +214,18 @@ def test_a_run_time_assignment_wins_over_the_config(replay: Replay, tmp_path: Pa
     assert "band:bb_upper:bb_lower" in gids
 
 
+def test_another_accounts_assignment_is_not_the_engines(replay: Replay, tmp_path: Path) -> None:
+    settings, _ = replay.copy(tmp_path)
+    on_binance = StrategyAssignment(
+        "ETH/USDT", "15m", "bollinger_breakout", 0, {"period": 20}, exchange="binance"
+    )
+    with Store.open(settings.database.url) as store:
+        with store.transaction() as uow:
+            uow.assign_strategy(on_binance)
+        # the engine books to "paper": the binance account's assignment is not its strategy
+        assert price_chart(settings, store, "ETH/USDT").strategy == "ema_cross"
+
+
 def test_unknown_markets_and_bad_arguments_raise_specific_errors(
     replay: Replay, store: Store
 ) -> None:
