@@ -9,13 +9,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Header, RichLog
+from textual.widgets import RichLog
 
 from tui.activity import Activity, ActivityFeed
 from tui.formatting import price, utc
 from tui.screens.base import DataScreen
 from tui.widgets.columns import SteadyTable, set_rows
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from botcore.persistence.records import SignalRecord
@@ -52,7 +53,7 @@ class ActivityScreen(DataScreen):
         """The signals the table shows, newest first."""
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         table = SteadyTable(id="signals", cursor_type="row", zebra_stripes=True)
         table.border_title = "Signals"
         yield table

@@ -11,13 +11,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Button, Header, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Input, ProgressBar, Select, Static
 
 from tui.formatting import money, pct, signed_pct
 from tui.readers import backtest_choices, run_backtest
 from tui.screens.base import DataScreen
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.plots import EquityPlot
+from tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from botcore.backtest.result import BacktestResult
@@ -69,7 +70,7 @@ class BacktestScreen(DataScreen):
         self._choices: BacktestChoice | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with VerticalScroll(id="bt-body"):
             with Horizontal(id="bt-pick"):
                 yield Select[str]([], prompt="strategy", id="bt-strategy", compact=True)

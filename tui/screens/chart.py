@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.reactive import reactive
-from textual.widgets import Header
 
 from tui.readers import read_chart
 from tui.screens.base import DataScreen
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.plots import EquityPlot, PricePlot
+from tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from tui.readers import ChartData
@@ -27,7 +27,7 @@ class ChartScreen(DataScreen):
     chart: reactive[ChartData | None] = reactive(None)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield PricePlot(id="price")
         yield EquityPlot(id="equity")
         yield KeyBar()

@@ -12,11 +12,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Button, Header, Input
+from textual.widgets import Button, Input
 
 from tui.screens.base import DataScreen
 from tui.widgets.chat_log import ChatLog, ReplyButton
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from chat.reply import Reply
@@ -39,7 +40,7 @@ class ChatScreen(DataScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield ChatLog(id="chat-log")
         yield Horizontal(id="chat-buttons")
         yield Input(placeholder="Ask the bot… (/help)", id="chat-input", compact=True)

@@ -10,7 +10,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Header
 
 from tui.formatting import signed_money
 from tui.messages import CloseRequested
@@ -20,6 +19,7 @@ from tui.widgets.key_bar import KeyBar
 from tui.widgets.plots import EquityPlot
 from tui.widgets.positions import PositionsTable
 from tui.widgets.status import AccountSummary, BreakerGauges, RiskLimits, run_state
+from tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from tui.readers import Overview
@@ -37,7 +37,7 @@ class OverviewScreen(DataScreen):
     overview: reactive[Overview | None] = reactive(None)
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Vertical(id="account") as account:
             account.border_title = "Account"
             yield AccountSummary(id="summary")

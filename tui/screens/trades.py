@@ -11,12 +11,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Header, Input, Label
+from textual.widgets import Input, Label
 
 from tui.formatting import signed_money
 from tui.readers import trade_history
 from tui.screens.base import DataScreen
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.title_bar import TitleBar
 from tui.widgets.trades import COLUMNS, TradesTable
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class TradesScreen(DataScreen):
         self._history: TradeHistory | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="trades-bar"):
             yield Input(placeholder="filter: symbol", id="trades-filter", compact=True)
             yield Label("", id="trades-count")
