@@ -37,9 +37,9 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from replay_store import REPLAY_STOP, replay_config, run_replay  # noqa: E402 - bench/ is first
+
 from botcore.config import Settings  # noqa: E402 - the project root goes on the path first
-from botcore.engine.runner import EngineRunner  # noqa: E402
-from botcore.timeframes import parse_datetime, to_ms  # noqa: E402
 from chat.access import Caller  # noqa: E402
 from chat.adapters.telegram import TelegramBot  # noqa: E402
 from chat.bot import build_router  # noqa: E402
@@ -54,42 +54,10 @@ CHARTS = ("chart eth 1h", "chart btc 1h", "/chart ETH/USDT 15m", "chart btc")
 TARGET_TEXT_MS = 100.0
 TARGET_CHART_MS = 500.0
 USERS = tuple(range(5000, 5100))
-STOP_AT = "2023-06-04T13:30:00Z"
 
 
 def _settings(folder: Path, **sections: Any) -> Settings:
-    base: dict[str, Any] = {
-        "database": {"url": f"sqlite:///{folder / 'engine.db'}"},
-        "data": {"cache_dir": str(folder / "cache")},
-        "strategies": {"folder": str(folder / "strategies")},
-        "market": {
-            "source": "replay", "speed": 1e12, "start": "2023-06-01",
-            "symbols": [
-                {"symbol": "BTC/USDT", "timeframe": "1h", "strategy": "sma_cross",
-                 "params": {"fast": 5, "slow": 13}},
-                {"symbol": "ETH/USDT", "timeframe": "15m", "strategy": "ema_cross",
-                 "params": {"fast": 5, "slow": 13}},
-            ],
-        },
-        "trading": {"stake_pct": 30.0},
-        "risk": {"stop_loss_pct": 1.5, "take_profit_pct": 3.0, "max_daily_loss_pct": 1.0},
-    }  # fmt: skip
-    return Settings(**(base | sections))
-
-
-def _replay(settings: Settings) -> None:
-    stop_ms = to_ms(parse_datetime(STOP_AT))
-    stop = asyncio.Event()
-    runner = EngineRunner(settings)
-
-    def on_bar(report: Any) -> None:
-        if report.timestamp_ms >= stop_ms:
-            stop.set()
-
-    try:
-        asyncio.run(runner.run(stop, until_end=True, on_bar=on_bar))
-    finally:
-        runner.close()
+    return Settings(**(replay_config(folder, "engine.db") | sections))
 
 
 async def _through_telegram(
@@ -171,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="chat-latency-") as tmp:
         folder = Path(tmp)
         started = time.perf_counter()
-        _replay(_settings(folder))
+        run_replay(_settings(folder), REPLAY_STOP)
         console.print(f"engine replay for the store: {time.perf_counter() - started:.1f} s")
         asyncio.run(_measure(folder, args.texts, args.charts, console))
     return 0

@@ -17,10 +17,15 @@ real one) and drops the bytes, noting when each frame was flushed.
   in the app (the new screen, the sort order, the page, the filter, the cursor row, a re-read
   object); and "settled", the last frame before the app goes quiet (no worker running, no
   frame for 4 polls of 15 ms, the event loop answering each on time), so a screen's read of the
-  store in a worker and the table's own follow-up frames are included. First visits to a screen
-  (which read the store) are timed on fresh apps (no parser warm-up thread). The verdict is on
+  store in a worker and the table's own follow-up frames are included. First showings of the
+  screens are timed on fresh apps (no parser warm-up thread); "r" forces a read of the trades
+  (which fetches only those closed since the last read, then redraws the page). The verdict is on
   the median of "settled". The baseline is the same key on the same screen over the 17-trade
   replay store. Full garbage collections during the sessions are counted and timed too.
+  The dashboard builds the screens not shown yet, unseen, one at a time, soon after it opens
+  the store; the first showings are timed once that is done, and the warm-up itself is
+  reported: how long it took after the overview's data was drawn, and the longest the event
+  loop was held meanwhile (what a key pressed during the warm-up waits before its own work).
 
 The 10,000-trade store is built from real Binance candles in /work/shared/data with sma_cross
 2/5: the history is a backtest of BTC/USDT 5m up to the 1m data's start, then of BTC/USDT and
@@ -60,6 +65,8 @@ from textual.drivers.headless_driver import HeadlessDriver
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from replay_store import REPLAY_STOP, replay_config, run_replay  # noqa: E402 - bench/ is first
+
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
@@ -73,32 +80,11 @@ TARGET_KEY_MS = 100.0
 MIN_TRADES = 10_000
 FAST_STRATEGY: dict[str, Any] = {"strategy": "sma_cross", "params": {"fast": 2, "slow": 5}}
 ENGINE_FROM = "2025-07-01T05:00:00Z"  # the engine replays the 1m candles from here to their end
-REPLAY_STOP = "2023-06-04T13:30:00Z"  # the tests' replay: 17 closed trades, two positions open
 FEE, STAKE_PCT, STOP_PCT = 0.0001, 20.0, 1.0
 Row = tuple[float, float]  # first frame, settled (ms)
 
 
 # --- the stores --------------------------------------------------------------------------------
-def _replay_config(folder: Path) -> dict[str, Any]:
-    return {
-        "database": {"url": f"sqlite:///{folder / 'replay.db'}"},
-        "data": {"cache_dir": str(folder / "cache")},
-        "strategies": {"folder": str(folder / "strategies")},
-        "market": {
-            "source": "replay", "speed": 1e12, "start": "2023-06-01",
-            "symbols": [
-                {"symbol": "BTC/USDT", "timeframe": "1h", "strategy": "sma_cross",
-                 "params": {"fast": 5, "slow": 13}},
-                {"symbol": "ETH/USDT", "timeframe": "15m", "strategy": "ema_cross",
-                 "params": {"fast": 5, "slow": 13}},
-            ],
-        },
-        "trading": {"stake_pct": 30.0},
-        "risk": {"stop_loss_pct": 1.5, "take_profit_pct": 3.0, "max_daily_loss_pct": 1.0,
-                 "max_drawdown_pct": 80.0},
-    }  # fmt: skip
-
-
 def _big_config(folder: Path, starting_balance: float) -> dict[str, Any]:
     return {
         "database": {"url": f"sqlite:///{folder / 'big.db'}"},
@@ -138,26 +124,6 @@ def _toml(config: dict[str, Any]) -> str:
                 lines.append(f"[[{section}.{key}]]")
                 lines += [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
     return "\n".join(lines) + "\n"
-
-
-def _replay(settings: Settings, stop_at: str | None = None) -> int:
-    """Run the engine over the replay as `tradechat run` does; the closed trades it wrote."""
-    from botcore.engine.runner import EngineRunner
-    from botcore.timeframes import parse_datetime, to_ms
-
-    stop_ms = to_ms(parse_datetime(stop_at)) if stop_at else None
-    stop = asyncio.Event()
-    runner = EngineRunner(settings)
-
-    def on_bar(report: Any) -> None:
-        if stop_ms is not None and report.timestamp_ms >= stop_ms:
-            stop.set()
-
-    try:
-        asyncio.run(runner.run(stop, until_end=True, on_bar=on_bar))
-        return len(runner.store.trades())
-    finally:
-        runner.close()
 
 
 def _backtest(symbols: Sequence[str], timeframe: str, end_ms: int, cash: float) -> Any:
@@ -235,8 +201,8 @@ def build_stores(folder: Path, console: Console) -> tuple[Stored, Stored]:
     from botcore.config import Settings
 
     started = time.perf_counter()
-    replay = _replay_config(folder)
-    small = _replay(Settings(**replay), REPLAY_STOP)
+    replay = replay_config(folder)
+    small = run_replay(Settings(**replay), REPLAY_STOP)
     console.print(f"replay store: {small} trades in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     url = f"sqlite:///{folder / 'big.db'}"
@@ -244,7 +210,7 @@ def build_stores(folder: Path, console: Console) -> tuple[Stored, Stored]:
     written = time.perf_counter() - started
     big = _big_config(folder, equity)
     started = time.perf_counter()
-    total = _replay(Settings(**big))
+    total = run_replay(Settings(**big))
     engine = time.perf_counter() - started
     console.print(
         f"10k store: {history} backtested trades and {snapshots} equity snapshots written in "
@@ -461,12 +427,12 @@ SCREENS = (
 async def _first_visits(s: Session) -> None:
     """Each screen's first showing: it is built and reads what it draws from the store."""
     await s.press(
-        "3 trades (1st visit)", "3", s.shows("trades", lambda _s: s.table().row_count > 0)
+        "3 trades (1st showing)", "3", s.shows("trades", lambda _s: s.table().row_count > 0)
     )
-    await s.press("2 chart (1st visit)", "2", s.shows("chart", lambda c: c.chart is not None))
+    await s.press("2 chart (1st showing)", "2", s.shows("chart", lambda c: c.chart is not None))
     await s.press("4 backtest (1st)", "4", s.shows("backtest"))
     await s.press("6 signals & log (1st)", "6", s.shows("activity", lambda a: bool(a.signals)))
-    await s.press("5 chat (1st visit)", "5", s.shows("chat"))
+    await s.press("5 chat (1st showing)", "5", s.shows("chat"))
     await s.pilot.press("escape")  # the chat input has the focus: a digit would be text there
     await s.quiet()
 
@@ -509,8 +475,23 @@ async def _other_keys(s: Session, repeats: int) -> None:
         await s.press("r re-read trades", "r", _changed(lambda: table.trades))
 
 
-async def _session(settings: Settings, repeats: int, times: dict[str, list[Row]]) -> None:
-    """A fresh dashboard: first visits, then (when `repeats`) every other key `repeats` times."""
+async def _stalls_until(done: Callable[[], bool]) -> list[float]:
+    """How late (ms) each 5 ms sleep of the event loop woke up, until `done()`: a key pressed
+    meanwhile waits that long before its own work starts."""
+    late: list[float] = [0.0]
+    while not done():
+        before = time.perf_counter()
+        await asyncio.sleep(0.005)
+        late.append((time.perf_counter() - before - 0.005) * 1000)
+    return late
+
+
+async def _session(
+    settings: Settings, repeats: int, times: dict[str, list[Row]], warm: list[Row]
+) -> None:
+    """A fresh dashboard: its warm-up (how long from the overview's first frame until every
+    screen is built, and the longest the event loop was held meanwhile, into `warm`), first
+    showings, then (when `repeats`) every other key `repeats` times."""
     from tui.app import TradechatApp
 
     app = TradechatApp(settings, refresh_s=3600.0, user="bench", warm_parser=False, tune_gc=True)
@@ -520,6 +501,10 @@ async def _session(settings: Settings, repeats: int, times: dict[str, list[Row]]
     async with app.run_test(headless=False, size=SIZE) as pilot:
         s = Session(app, pilot, frames, times)
         await s.quiet(s.shows("overview", lambda o: o.overview is not None))
+        shown = time.perf_counter()
+        stalls = asyncio.create_task(_stalls_until(lambda: app.screens_warm))
+        await s.quiet(lambda: app.screens_warm)
+        warm.append(((time.perf_counter() - shown) * 1000, max(await stalls)))
         await _first_visits(s)
         if repeats:
             await _other_keys(s, repeats)
@@ -543,18 +528,24 @@ def measure_keys(stores: Sequence[Stored], apps: int, repeats: int, console: Con
     results: list[dict[str, list[Row]]] = []
     for store in stores:
         times: dict[str, list[Row]] = {}
+        warm: list[Row] = []
         pauses, note = _gc_pauses()
         gc.callbacks.append(note)
         try:
             for n in range(apps):
                 gc.collect()  # each dashboard starts without the garbage of the one before
-                asyncio.run(_session(store.settings(), repeats if n == 0 else 0, times))
+                asyncio.run(_session(store.settings(), repeats if n == 0 else 0, times, warm))
         finally:
             gc.callbacks.remove(note)
         results.append(times)
         console.print(f"{store.label} store: {len(pauses)} full garbage collections during its "
                       f"sessions, median {statistics.median(pauses or [0]):.0f} ms, "
                       f"longest {max(pauses or [0]):.0f} ms")  # fmt: skip
+        console.print(f"{store.label} store: every screen built, unseen, "
+                      f"{statistics.median(w[0] for w in warm):.0f} ms (median of {len(warm)}) "
+                      "after the overview's first frame; meanwhile the event loop was held "
+                      f"at most {max(w[1] for w in warm):.0f} ms at a time (a key pressed then "
+                      "waits that long before its own work)")  # fmt: skip
     base, big = results
     title = f"Key press to redraw at {SIZE[0]}x{SIZE[1]} (ms), {stores[1].label} store"
     table = Table(title=f"{title}; × = settled median over the {stores[0].label} store's")
