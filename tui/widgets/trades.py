@@ -189,13 +189,13 @@ class TradesTable(ScrollView, can_focus=True):
         self.refresh_line_of(new)
 
     def refresh_line_of(self, row: int) -> None:
-        """Redraw the line of page row `row` (if it is in view)."""
-        y = row - self.scroll_offset.y + 1
-        if 1 <= y < self.size.height:
-            self.refresh_line(y)
+        """Redraw the line of page row `row` (nothing happens when it is out of view)."""
+        self.refresh_line(row + 1)  # a line of the virtual table, where the header is line 0
 
     def _show_cursor(self) -> None:
         """Scroll so that the cursor's row is in view below the header."""
+        if not self.is_mounted:
+            return
         rows_in_view = max(1, self.scrollable_content_region.height - 1)
         top = self.scroll_offset.y
         if self.cursor_row < top:
