@@ -26,6 +26,8 @@ real one) and drops the bytes, noting when each frame was flushed.
   the store; the first showings are timed once that is done, and the warm-up itself is
   reported: how long it took after the overview's data was drawn, and the longest the event
   loop was held meanwhile (what a key pressed during the warm-up waits before its own work).
+  "1st, cold" rows time the same first showings on fresh apps without the warm-up: what a
+  screen costs when its key is pressed before the warm-up has built it.
 
 The 10,000-trade store is built from real Binance candles in /work/shared/data with sma_cross
 2/5: the history is a backtest of BTC/USDT 5m up to the 1m data's start, then of BTC/USDT and
@@ -50,7 +52,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -424,15 +427,14 @@ SCREENS = (
 )  # fmt: skip
 
 
-async def _first_visits(s: Session) -> None:
-    """Each screen's first showing: it is built and reads what it draws from the store."""
-    await s.press(
-        "3 trades (1st showing)", "3", s.shows("trades", lambda _s: s.table().row_count > 0)
-    )
-    await s.press("2 chart (1st showing)", "2", s.shows("chart", lambda c: c.chart is not None))
-    await s.press("4 backtest (1st)", "4", s.shows("backtest"))
-    await s.press("6 signals & log (1st)", "6", s.shows("activity", lambda a: bool(a.signals)))
-    await s.press("5 chat (1st showing)", "5", s.shows("chat"))
+async def _first_visits(s: Session, tag: str = "1st") -> None:
+    """Each screen's first showing: it is shown, reading what it draws from the store (and is
+    built then, unless the warm-up built it before)."""
+    await s.press(f"3 trades ({tag})", "3", s.shows("trades", lambda _s: s.table().row_count > 0))
+    await s.press(f"2 chart ({tag})", "2", s.shows("chart", lambda c: c.chart is not None))
+    await s.press(f"4 backtest ({tag})", "4", s.shows("backtest"))
+    await s.press(f"6 signals & log ({tag})", "6", s.shows("activity", lambda a: bool(a.signals)))
+    await s.press(f"5 chat ({tag})", "5", s.shows("chat"))
     await s.pilot.press("escape")  # the chat input has the focus: a digit would be text there
     await s.quiet()
 
@@ -492,22 +494,41 @@ async def _session(
     """A fresh dashboard: its warm-up (how long from the overview's first frame until every
     screen is built, and the longest the event loop was held meanwhile, into `warm`), first
     showings, then (when `repeats`) every other key `repeats` times."""
+    async with _dashboard(settings, times, warm_screens=True) as s:
+        shown = time.perf_counter()
+        stalls = asyncio.create_task(_stalls_until(lambda: s.app.screens_warm))
+        await s.quiet(lambda: s.app.screens_warm)
+        warm.append(((time.perf_counter() - shown) * 1000, max(await stalls)))
+        await _first_visits(s)
+        if repeats:
+            await _other_keys(s, repeats)
+
+
+async def _cold_session(settings: Settings, times: dict[str, list[Row]]) -> None:
+    """A fresh dashboard without the warm-up: each screen is built on its first showing, as
+    one is when its key is pressed before the warm-up has reached it."""
+    async with _dashboard(settings, times, warm_screens=False) as s:
+        await _first_visits(s, "1st, cold")
+
+
+@asynccontextmanager
+async def _dashboard(
+    settings: Settings, times: dict[str, list[Row]], *, warm_screens: bool
+) -> AsyncIterator[Session]:
+    """A dashboard in `run_test` on the timing terminal, its overview's data drawn."""
     from tui.app import TradechatApp
 
-    app = TradechatApp(settings, refresh_s=3600.0, user="bench", warm_parser=False, tune_gc=True)
+    app = TradechatApp(
+        settings, refresh_s=3600.0, user="bench", warm_parser=False, tune_gc=True,
+        warm_screens=warm_screens,
+    )  # fmt: skip
     app.driver_class = Terminal
     frames = Frames()
     Terminal.listener = frames.on_frame
     async with app.run_test(headless=False, size=SIZE) as pilot:
         s = Session(app, pilot, frames, times)
         await s.quiet(s.shows("overview", lambda o: o.overview is not None))
-        shown = time.perf_counter()
-        stalls = asyncio.create_task(_stalls_until(lambda: app.screens_warm))
-        await s.quiet(lambda: app.screens_warm)
-        warm.append(((time.perf_counter() - shown) * 1000, max(await stalls)))
-        await _first_visits(s)
-        if repeats:
-            await _other_keys(s, repeats)
+        yield s
 
 
 def _gc_pauses() -> tuple[list[float], Callable[[str, dict[str, int]], None]]:
@@ -546,6 +567,10 @@ def measure_keys(stores: Sequence[Stored], apps: int, repeats: int, console: Con
                       "after the overview's first frame; meanwhile the event loop was held "
                       f"at most {max(w[1] for w in warm):.0f} ms at a time (a key pressed then "
                       "waits that long before its own work)")  # fmt: skip
+    for store, times in zip(stores, results, strict=True):
+        for _ in range(apps):  # after every warm session, as they were timed before these
+            gc.collect()
+            asyncio.run(_cold_session(store.settings(), times))
     base, big = results
     title = f"Key press to redraw at {SIZE[0]}x{SIZE[1]} (ms), {stores[1].label} store"
     table = Table(title=f"{title}; × = settled median over the {stores[0].label} store's")

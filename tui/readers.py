@@ -226,7 +226,7 @@ def read_chart(
     chart: PriceChart | None = None
     problem = ""
     try:
-        chart = price_chart(settings, store, symbol, bars=bars)
+        chart = price_chart(settings, store, symbol, bars=bars, png=False)
     except BotcoreError as exc:
         problem = str(exc)
     return ChartData(

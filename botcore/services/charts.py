@@ -85,7 +85,7 @@ class PriceChart:
         timestamps_ms: Candle open times (UTC ms), oldest first; open/high/low/close alike.
         indicators: The lines drawn over the candles.
         marks: Entries and exits inside the drawn period, by time.
-        png: 1080 x 810 px.
+        png: 1080 x 810 px; empty when the caller asked for the data only.
     """
 
     symbol: str
@@ -176,7 +176,8 @@ def _marks(store: Store, symbol: str, first_ms: int, clock_ms: int) -> list[Trad
     # a position sold in several fills books one trade per fill, all with the same entry
     entries: dict[tuple[int, Decimal], TradeMark] = {}
     exits: list[TradeMark] = []
-    for t in store.trades(symbol=symbol):
+    # a trade entered in the window exits after its start too, so older exits are not read
+    for t in store.trades(symbol=symbol, since_ms=first_ms):
         if first_ms <= t.entry_ms <= clock_ms:
             mark = TradeMark("entry", t.entry_ms, t.entry_price, t.id, None)
             entries.setdefault((t.entry_ms, t.entry_price), mark)
@@ -239,6 +240,7 @@ def price_chart(
     timeframe: str | None = None,
     bars: int | None = None,
     now_ms: int | None = None,
+    png: bool = True,
 ) -> PriceChart:
     """Candles of `symbol` up to the engine's clock with indicators and the bot's trades.
 
@@ -254,6 +256,8 @@ def price_chart(
         timeframe: ccxt timeframe; None: the assigned strategy's timeframe, else 1h.
         bars: How many candles (10-1000); None: 120.
         now_ms: The clock to stop at; None: the engine's clock.
+        png: Render the image too (matplotlib, ~0.2 s); False for callers that draw the
+            data themselves, such as the terminal dashboard.
 
     Raises:
         DataNotFoundError: no local candles of that market and timeframe, or none up to the clock.
@@ -302,4 +306,4 @@ def price_chart(
         marks=tuple(_marks(store, wanted, first_ms, clock)),
         png=b"",
     )
-    return replace(chart, png=figure_to_png(price_figure(chart)))
+    return replace(chart, png=figure_to_png(price_figure(chart))) if png else chart

@@ -11,6 +11,7 @@ from rich.color import Color
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.widgets import Input
 
 import tui.app
 from tests.tui.conftest import Copy, settle, settle_screen
@@ -62,8 +63,13 @@ async def test_screens_not_shown_yet_are_built_with_their_data_before_their_key(
         assert isinstance(chart, ChartScreen)
         assert trades.query_one(TradesTable).row_count == 17
         assert activity.signals and chart.chart is not None
+        # the hidden chat's input is not focused even within its screen: its cursor would
+        # blink unseen, and keep that beat once shown
+        assert not isinstance(built["chat"].focused, Input)
         await pilot.press("3")
         assert app.screen is trades
+        await pilot.press("5")
+        assert app.screen is built["chat"] and app.focused is built["chat"].query_one(Input)
 
 
 def _colours(line: Strip) -> set[Color | None]:

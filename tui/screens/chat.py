@@ -50,7 +50,10 @@ class ChatScreen(DataScreen):
         self.query_one(ChatLog).add("note", _WELCOME)
 
     def on_screen_resume(self) -> None:
-        self.action_focus_input()
+        # built unseen by the warm-up, the screen is resumed too: focused then, the input's
+        # cursor would blink on a hidden screen and keep that beat once shown
+        if self.is_current:
+            self.action_focus_input()
 
     def action_focus_input(self) -> None:
         self.query_one("#chat-input", Input).focus()

@@ -14,7 +14,6 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Label
 
 from tui.formatting import signed_money
-from tui.readers import trade_history
 from tui.screens.base import DataScreen
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.title_bar import TitleBar
@@ -22,7 +21,6 @@ from tui.widgets.trades import COLUMNS, TradesTable
 
 if TYPE_CHECKING:
     from botcore.execution.positions import ClosedTrade
-    from botcore.services.trades import TradeHistory
 
 __all__ = ["TradesScreen"]
 
@@ -45,7 +43,6 @@ class TradesScreen(DataScreen):
         self._total = 0
         self._quote = ""
         self._paging = False
-        self._history: TradeHistory | None = None
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -65,10 +62,7 @@ class TradesScreen(DataScreen):
     @work(thread=True, exclusive=True, group="trades")
     def _read(self, force: bool) -> None:
         app = self.dashboard
-        history = self._history
-        if history is None:  # here: the service's import stays off the event loop
-            history = self._history = trade_history(app.store)
-        report = self.read_if_moved("the trades", history.read, force)
+        report = self.read_if_moved("the trades", app.trades.read, force)
         if report is not None:
             self.show_read(self._show, report.trades, report.total)
 

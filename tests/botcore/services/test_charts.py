@@ -7,6 +7,7 @@ files end, so a chart that looked ahead would show it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -133,6 +134,9 @@ def test_chart_of_a_traded_market_shows_its_strategy_and_trades_up_to_the_clock(
     assert any(m.kind == "exit" for m in chart.marks)
     assert any(m.trade_id is None for m in chart.marks)  # the open position's entry
     check_drawing(chart, window)
+    # the dashboard draws the data itself: the same chart, without rendering the image
+    data_only = price_chart(replay.settings, store, "eth", png=False)
+    assert data_only.png == b"" and replace(data_only, png=chart.png) == chart
 
 
 def test_a_longer_bar_appears_only_once_the_engine_has_processed_it(
