@@ -22,10 +22,11 @@ real one) and drops the bytes, noting when each frame was flushed.
   (which fetches only those closed since the last read, then redraws the page). The verdict is on
   the median of "settled". The baseline is the same key on the same screen over the 17-trade
   replay store. Full garbage collections during the sessions are counted and timed too.
-  The dashboard builds the screens not shown yet, unseen, one at a time, soon after it opens
-  the store; the first showings are timed once that is done, and the warm-up itself is
-  reported: how long it took after the overview's data was drawn, and the longest the event
-  loop was held meanwhile (what a key pressed during the warm-up waits before its own work).
+  The dashboard builds the screens not shown yet, unseen, one at a time, from just after the
+  overview's data is drawn; the first showings are timed once that is done, and the warm-up is
+  reported: how long it took from the frame first showing the overview's data, and the longest
+  the event loop was held meanwhile (what a key pressed during the warm-up waits before its own
+  work).
   "1st, cold" rows time the same first showings on fresh apps without the warm-up: what a
   screen costs when its key is pressed before the warm-up has built it.
 
@@ -477,28 +478,33 @@ async def _other_keys(s: Session, repeats: int) -> None:
         await s.press("r re-read trades", "r", _changed(lambda: table.trades))
 
 
-async def _stalls_until(done: Callable[[], bool]) -> list[float]:
-    """How late (ms) each 5 ms sleep of the event loop woke up, until `done()`: a key pressed
-    meanwhile waits that long before its own work starts."""
-    late: list[float] = [0.0]
+async def _loop_holds(done: Callable[[], bool]) -> tuple[list[tuple[float, float]], float]:
+    """Until `done()`: when each 5 ms sleep of the event loop woke up and how late (ms), and the
+    moment `done()` was seen. A key pressed during a late wake-up waits that long before its own
+    work starts."""
+    woke: list[tuple[float, float]] = []
     while not done():
         before = time.perf_counter()
         await asyncio.sleep(0.005)
-        late.append((time.perf_counter() - before - 0.005) * 1000)
-    return late
+        now = time.perf_counter()
+        woke.append((now, (now - before - 0.005) * 1000))
+    return woke, time.perf_counter()
 
 
 async def _session(
     settings: Settings, repeats: int, times: dict[str, list[Row]], warm: list[Row]
 ) -> None:
-    """A fresh dashboard: its warm-up (how long from the overview's first frame until every
-    screen is built, and the longest the event loop was held meanwhile, into `warm`), first
-    showings, then (when `repeats`) every other key `repeats` times."""
-    async with _dashboard(settings, times, warm_screens=True) as s:
-        shown = time.perf_counter()
-        stalls = asyncio.create_task(_stalls_until(lambda: s.app.screens_warm))
-        await s.quiet(lambda: s.app.screens_warm)
-        warm.append(((time.perf_counter() - shown) * 1000, max(await stalls)))
+    """A fresh dashboard: its warm-up (how long from the frame first showing the overview's
+    data until every screen is built, and the longest the event loop was held meanwhile, into
+    `warm`), first showings, then (when `repeats`) every other key `repeats` times."""
+    async with _dashboard(settings, times, warm_screens=True, settle=False) as s:
+        holds = asyncio.create_task(_loop_holds(lambda: s.app.screens_warm))
+        await s.quiet(lambda: s.frames.first is not None and s.app.screens_warm)
+        woke, warmed = await holds
+        drawn = s.frames.first
+        assert drawn is not None
+        held = max((late for at, late in woke if at > drawn), default=0.0)
+        warm.append(((warmed - drawn) * 1000, held))
         await _first_visits(s)
         if repeats:
             await _other_keys(s, repeats)
@@ -513,9 +519,10 @@ async def _cold_session(settings: Settings, times: dict[str, list[Row]]) -> None
 
 @asynccontextmanager
 async def _dashboard(
-    settings: Settings, times: dict[str, list[Row]], *, warm_screens: bool
+    settings: Settings, times: dict[str, list[Row]], *, warm_screens: bool, settle: bool = True
 ) -> AsyncIterator[Session]:
-    """A dashboard in `run_test` on the timing terminal, its overview's data drawn."""
+    """A dashboard in `run_test` on the timing terminal; `frames.first` is the first frame
+    showing the overview's data, and with `settle` the app is quiet after it."""
     from tui.app import TradechatApp
 
     app = TradechatApp(
@@ -527,7 +534,10 @@ async def _dashboard(
     Terminal.listener = frames.on_frame
     async with app.run_test(headless=False, size=SIZE) as pilot:
         s = Session(app, pilot, frames, times)
-        await s.quiet(s.shows("overview", lambda o: o.overview is not None))
+        overview = s.shows("overview", lambda o: o.overview is not None)
+        frames.arm(overview)
+        if settle:
+            await s.quiet(overview)
         yield s
 
 
@@ -564,9 +574,9 @@ def measure_keys(stores: Sequence[Stored], apps: int, repeats: int, console: Con
                       f"longest {max(pauses or [0]):.0f} ms")  # fmt: skip
         console.print(f"{store.label} store: every screen built, unseen, "
                       f"{statistics.median(w[0] for w in warm):.0f} ms (median of {len(warm)}) "
-                      "after the overview's first frame; meanwhile the event loop was held "
-                      f"at most {max(w[1] for w in warm):.0f} ms at a time (a key pressed then "
-                      "waits that long before its own work)")  # fmt: skip
+                      "after the frame first showing the overview's data; meanwhile the event "
+                      f"loop was held at most {max(w[1] for w in warm):.0f} ms at a time (a key "
+                      "pressed then waits that long before its own work)")  # fmt: skip
     for store, times in zip(stores, results, strict=True):
         for _ in range(apps):  # after every warm session, as they were timed before these
             gc.collect()

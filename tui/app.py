@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from botcore.services.trades import TradeHistory
     from botcore.services.trading import ManualOrder
     from chat.router import Router
+    from tui.readers import ChartData
 
 __all__ = ["TradechatApp"]
 
@@ -53,7 +54,7 @@ _log = logging.getLogger("tradechat.tui")
 # the six screen keys share one footer entry: an 80-column footer has room for little else
 _SCREENS = Binding.Group("Screens", compact=True)
 # Screens not shown yet are built from this long after the first data is drawn, one per gap
-WARM_AFTER_S, WARM_GAP_S = 0.5, 0.05
+WARM_AFTER_S, WARM_GAP_S = 0.05, 0.05
 # The services start once the first data is drawn, or this long after the store opened
 SERVICES_AFTER_S = 1.0
 
@@ -158,6 +159,7 @@ class TradechatApp(App[None]):
         self._router: Router | None = None
         self.equity_curve = EquityCurve()
         self._trades: TradeHistory | None = None
+        self._chart_ahead: tuple[tuple[str, int], ChartData] | None = None
         self._chat_ready = asyncio.Event()
         self.screens_warm = False
         """Every screen is built (see `_warm_next_screen`)."""
@@ -215,9 +217,12 @@ class TradechatApp(App[None]):
         from chat.bot import build_router
         from chat.commands import BotContext
 
-        # the whole history once, now: the trades screen's first showing then reads only the
-        # trades closed since (10,000 trades: some 80 ms less on that key)
+        # Read ahead, off the event loop, what a first showing of the trades and the chart
+        # would read before the warm-up has built them: the whole trade history (then only
+        # the trades closed since are read; 10,000 trades: some 80 ms less on that key) and
+        # the chart of the market shown (some 60 ms less).
         self.trades.read()
+        self._read_chart_ahead(store)
         self._router = build_router(self.settings, BotContext(self.settings, store))
         if self._start_engine:
             self._engine_if_none_runs(store)
@@ -226,6 +231,23 @@ class TradechatApp(App[None]):
 
             default_parser(self.settings.trading.quote).fit()
         self.call_from_thread(self._chat_ready.set)
+
+    def _read_chart_ahead(self, store: Store) -> None:
+        from tui.readers import engine_clock, read_chart
+
+        symbol = self.symbol
+        try:
+            clock = engine_clock(store)
+            chart = read_chart(self.settings, store, symbol, self.equity_curve)
+        except Exception:  # the chart screen reads again, and says what failed
+            _log.exception("reading the chart ahead failed")
+            return
+        self._chart_ahead = ((symbol, clock), chart)
+
+    def chart_read_ahead(self, symbol: str, clock: int) -> ChartData | None:
+        """The chart the services read ahead, if it is of `symbol` at `clock` (given once)."""
+        ahead, self._chart_ahead = self._chart_ahead, None
+        return ahead[1] if ahead is not None and ahead[0] == (symbol, clock) else None
 
     def _engine_if_none_runs(self, store: Store) -> None:
         """Attach to the engine running on the store, or start one here on the replay."""
@@ -259,12 +281,14 @@ class TradechatApp(App[None]):
             if self._tune_gc:
                 # The services' imports leave a quarter of a million long-lived objects; full
                 # collections over them stalled redraws for 300-900 ms. Freezing them once,
-                # and collecting the older generations less often, keeps key presses prompt.
-                # A young generation of 10,000 is collected in 1-2 ms; one of 50,000 took
-                # 18 ms, which landed inside a key's redraw often enough to show in the bench.
+                # and collecting the oldest generation less often, keeps key presses prompt.
+                # Over the bench's sessions the slowest key took 76 and 80 ms (two runs) with
+                # these thresholds, 104 ms with (50,000, 20, 20) and 109 ms with (10,000, 50,
+                # 40): a young generation of 50,000 took up to 56 ms to collect, a middle one
+                # gathered over 50 young collections up to 65 ms, both inside a key's redraw.
                 gc.collect()
                 gc.freeze()
-                gc.set_threshold(10_000, 50, 40)
+                gc.set_threshold(10_000, 10, 100)
             self.reload_screen(force=True)
             # the overview reports its data drawn; any other first screen, or a failed read
             self.set_timer(SERVICES_AFTER_S, self.data_drawn)
@@ -435,6 +459,7 @@ class TradechatApp(App[None]):
         except BotcoreError as exc:
             self.notify(f"Strategy not changed: {exc}", severity="error", timeout=8)
             return
+        self._chart_ahead = None  # drawn with the strategy before
         targets = ", ".join(a.symbol for a in done)
         self.notify(f"{strategy} trades {targets} from the engine's next bar.")
         self.reload_screen(force=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 
-from textual.widgets import DataTable, RichLog
+from textual.widgets import RichLog
 
 from tests.tui.conftest import Copy, settle
 from tui.activity import BACKLOG, ActivityFeed
 from tui.app import TradechatApp
 from tui.screens.activity import ActivityScreen
+from tui.widgets.signals import SignalsTable
 
 _STAMP = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d  ")  # an entry's time, then two spaces
 
@@ -66,10 +67,10 @@ async def test_the_screen_shows_signals_and_the_log_grows_with_a_control_action(
         await pilot.press("6")
         screen = app.screen
         assert isinstance(screen, ActivityScreen)
-        table = screen.query_one("#signals", DataTable)
+        table = screen.query_one(SignalsTable)
         await settle(pilot, lambda: table.row_count == min(len(signals), 200))
         newest = signals[-1]
-        assert [str(c) for c in table.get_row_at(0)][1:5] == [
+        assert [table.column_text(i)[0] for i in range(1, 5)] == [
             newest.symbol, newest.timeframe, newest.strategy, newest.action,
         ]  # fmt: skip
         await settle(pilot, lambda: len(_log_text(app)) == min(len(fills) + audit, BACKLOG))

@@ -10,13 +10,14 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Select
+from textual.widgets import Input, Select
 
 from tests.tui.conftest import Copy, settle, settle_screen
 from tui.app import TradechatApp
 from tui.screens.chart import ChartScreen
 from tui.screens.overview import OverviewScreen
 from tui.widgets.plots import EquityPlot
+from tui.widgets.signals import SignalsTable
 from tui.widgets.trades import TradesTable
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -113,7 +114,7 @@ def test_backtest(copy: Copy, snap_compare: SnapCompare) -> None:
 def _activity_loaded(app: TradechatApp) -> Callable[[Pilot[object]], Awaitable[None]]:
     async def run_before(pilot: Pilot[object]) -> None:
         await pilot.press("6")
-        await settle(pilot, lambda: app.screen.query_one("#signals", DataTable).row_count > 0)
+        await settle(pilot, lambda: app.screen.query_one(SignalsTable).row_count > 0)
         await settle_screen(pilot)
 
     return run_before

@@ -101,3 +101,16 @@ async def test_tables_keep_their_drawn_rows_across_switches_and_redraw_for_a_new
         light = trades.render_line(3)
         assert light.text == dark.text and _colours(light).isdisjoint(_colours(dark))
         assert trades.rich_style.bgcolor not in _colours(dark)
+
+
+async def test_the_services_read_the_chart_ahead_for_its_first_showing_once(copy: Copy) -> None:
+    from tui.readers import engine_clock, read_chart
+
+    app = copy.app(warm_screens=False)  # no chart screen built to take it
+    async with app.run_test(size=(120, 40)):
+        await app.chat_router()  # the services have started: the read-ahead is done
+        clock = engine_clock(app.store)
+        expected = read_chart(app.settings, app.store, app.symbol, app.equity_curve)
+        assert expected.price is not None and expected.equity
+        assert app.chart_read_ahead(app.symbol, clock) == expected
+        assert app.chart_read_ahead(app.symbol, clock) is None  # given once

@@ -12,30 +12,16 @@ from textual.binding import Binding, BindingType
 from textual.widgets import RichLog
 
 from tui.activity import Activity, ActivityFeed
-from tui.formatting import price, utc
+from tui.formatting import utc
 from tui.screens.base import DataScreen
-from tui.widgets.columns import SteadyTable, set_rows
 from tui.widgets.key_bar import KeyBar
+from tui.widgets.signals import SignalsTable
 from tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from botcore.persistence.records import SignalRecord
 
 __all__ = ["ActivityScreen"]
-
-_HEADERS = tuple(
-    (key, Text(label, justify="right" if key == "price" else "left"))
-    for key, label in (
-        ("bar", "Bar (UTC)"),
-        ("symbol", "Symbol"),
-        ("timeframe", "TF"),
-        ("strategy", "Strategy"),
-        ("action", "Signal"),
-        ("price", "Price"),
-        ("reason", "Reason"),
-        ("outcome", "Outcome"),
-    )
-)
 
 
 class ActivityScreen(DataScreen):
@@ -54,18 +40,13 @@ class ActivityScreen(DataScreen):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        table = SteadyTable(id="signals", cursor_type="row", zebra_stripes=True)
+        table = SignalsTable(id="signals")
         table.border_title = "Signals"
         yield table
         log = RichLog(id="log", wrap=True, markup=False, max_lines=5000)
         log.border_title = "Log: fills and control actions"
         yield log
         yield KeyBar()
-
-    def on_mount(self) -> None:
-        table = self.query_one("#signals", SteadyTable)
-        if not table.columns:  # a first read may have filled it already
-            set_rows(table, _HEADERS, ())
 
     def reload(self, force: bool = False) -> None:
         if self.dashboard.ready:
@@ -82,11 +63,7 @@ class ActivityScreen(DataScreen):
 
     def _show(self, activity: Activity) -> None:
         self.signals = activity.signals
-        rows = (
-            (f"{s.timestamp_ms}|{s.symbol}|{s.strategy}|{s.action}", _signal_cells(s))
-            for s in activity.signals
-        )
-        set_rows(self.query_one("#signals", SteadyTable), _HEADERS, rows)
+        self.query_one(SignalsTable).show(activity.signals)
         log = self.query_one("#log", RichLog)
         if log.scrollable_content_region.width == 0:
             # not laid out yet: lines written now would wrap at a guessed width for good
@@ -104,16 +81,3 @@ class ActivityScreen(DataScreen):
             # one write: RichLog renders each write on its own (the 200-line backlog written
             # line by line cost some 50 ms of a first showing)
             log.write(Text("\n").join(lines), expand=True)  # the log's width, not 78 columns
-
-
-def _signal_cells(signal: SignalRecord) -> tuple[Text, ...]:
-    return (
-        Text(utc(signal.timestamp_ms)),
-        Text(signal.symbol),
-        Text(signal.timeframe),
-        Text(signal.strategy),
-        Text(signal.action),
-        Text(price(signal.price), justify="right"),
-        Text(signal.reason or "—"),
-        Text(signal.outcome or "—"),
-    )

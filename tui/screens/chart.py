@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.reactive import reactive
 
-from tui.readers import read_chart
+from tui.readers import engine_clock, read_chart
 from tui.screens.base import DataScreen
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.plots import EquityPlot, PricePlot
@@ -48,7 +48,8 @@ class ChartScreen(DataScreen):
         app = self.dashboard
 
         def read() -> ChartData:
-            return read_chart(app.settings, app.store, symbol, app.equity_curve)
+            ahead = app.chart_read_ahead(symbol, engine_clock(app.store))
+            return ahead or read_chart(app.settings, app.store, symbol, app.equity_curve)
 
         data = self.read_if_moved("the chart", read, force, key=symbol)
         if data is not None:
