@@ -12,9 +12,10 @@ from tui.widgets.title_bar import ICON_CELLS, RIGHT_CELLS, TitleBar
 async def test_the_bar_centres_the_titles_and_follows_the_screens_sub_title(copy: Copy) -> None:
     app = copy.app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot, lambda: app.ready)
+        await settle(pilot, lambda: bool(app.screen.sub_title))  # the overview's, with its data
         bar = app.screen.query_one(TitleBar)
-        line = bar.render().plain
+        await pilot.pause()
+        line = bar.render_line(0).text
         assert len(line) == 80 and line.startswith(" ≡" + " " * (ICON_CELLS - 2))
         title = f"tradechat — {app.screen.sub_title}"
         middle = 80 - ICON_CELLS - RIGHT_CELLS
