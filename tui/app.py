@@ -221,8 +221,7 @@ class TradechatApp(App[None]):
         # would read before the warm-up has built them: the whole trade history (then only
         # the trades closed since are read; 10,000 trades: some 80 ms less on that key) and
         # the chart of the market shown (some 60 ms less).
-        self.trades.read()
-        self._read_chart_ahead(store)
+        self._read_ahead(store)
         self._router = build_router(self.settings, BotContext(self.settings, store))
         if self._start_engine:
             self._engine_if_none_runs(store)
@@ -232,15 +231,16 @@ class TradechatApp(App[None]):
             default_parser(self.settings.trading.quote).fit()
         self.call_from_thread(self._chat_ready.set)
 
-    def _read_chart_ahead(self, store: Store) -> None:
+    def _read_ahead(self, store: Store) -> None:
         from tui.readers import engine_clock, read_chart
 
         symbol = self.symbol
         try:
+            self.trades.read()
             clock = engine_clock(store)
             chart = read_chart(self.settings, store, symbol, self.equity_curve)
-        except Exception:  # the chart screen reads again, and says what failed
-            _log.exception("reading the chart ahead failed")
+        except Exception:  # the screens read again, and say what failed; the chat still starts
+            _log.exception("reading ahead for the first showings failed")
             return
         self._chart_ahead = ((symbol, clock), chart)
 

@@ -1,5 +1,6 @@
-"""The dashboard's tables: column widths measured from the cells when the rows are set, and
-render caches that survive a screen switch.
+"""The dashboard's DataTables (the positions; the trades and signals draw their own lines, see
+`line_table`): column widths measured from the cells when the rows are set, and render caches
+that survive a screen switch.
 
 A DataTable measures auto-width columns later, when it is next idle; a screen drawn before then
 (a busy machine, a snapshot) shows every column cut to its header's width. Columns given a
