@@ -50,7 +50,6 @@ __all__ = [
     "position_row",
     "signal_of",
     "signal_row",
-    "trade_of",
     "trade_row",
     "user_of",
     "user_row",
@@ -102,10 +101,6 @@ TRADE_FIELDS = tuple(f.name for f in fields(ClosedTrade))
 
 def trade_row(trade: ClosedTrade) -> TradeRow:
     return TradeRow(**_values(trade, ClosedTrade))
-
-
-def trade_of(row: TradeRow) -> ClosedTrade:
-    return ClosedTrade(**_values(row, ClosedTrade))
 
 
 def signal_row(record: SignalRecord) -> SignalRow:
